@@ -1,0 +1,1 @@
+"""Shared objectives: definition, dual sign-off, lifecycle and history (issue #3)."""

@@ -1,0 +1,83 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+
+from .models import Directorate, Level, ProfessionalGroup, Role, role_contradiction
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "That email address and password do not match an account. Check them and try again.",
+        "inactive": "This account has been switched off. Ask your trust administrator.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget.attrs.update(autocomplete="email", inputmode="email")
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Sign in", css_class="w-100"))
+
+
+class InvitationAcceptForm(SetPasswordForm):
+    """Choose a password (and confirm the name) to accept an invitation."""
+
+    full_name = forms.CharField(max_length=200, label="Your full name")
+
+    field_order = ["full_name", "new_password1", "new_password2"]
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["full_name"].initial = user.full_name
+        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Set password and sign in", css_class="w-100"))
+
+
+class PersonInviteForm(forms.Form):
+    email = forms.EmailField(max_length=254, label="Email address")
+    full_name = forms.CharField(max_length=200)
+    professional_group = forms.ChoiceField(choices=ProfessionalGroup.choices)
+    level = forms.ChoiceField(choices=Level.choices)
+    role = forms.ChoiceField(choices=Role.choices)
+    directorate = forms.ModelChoiceField(
+        queryset=Directorate.objects.none(), required=False, empty_label="Trust-wide (none)"
+    )
+    receives_board_report = forms.BooleanField(required=False, label="Receives the monthly board report")
+
+    def __init__(self, *args, trust, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["directorate"].queryset = Directorate.objects.filter(trust=trust)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Send invitation"))
+
+    def clean(self):
+        data = super().clean()
+        problem = role_contradiction(data.get("role"), data.get("professional_group"), data.get("level"))
+        if problem and not self.errors:
+            raise forms.ValidationError(problem.replace("_", " ").capitalize() + ".")
+        return data
+
+
+class PeopleImportForm(forms.Form):
+    file = forms.FileField(
+        label="Staff list (CSV)",
+        help_text="Columns: email,full_name,professional_group,level,role,directorate,receives_board_report",
+    )
+    invite = forms.BooleanField(
+        required=False, initial=True, label="Email an invitation to people who have not signed in yet"
+    )
+
+    MAX_BYTES = 10 * 1024 * 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Check file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 10 MB; split it into smaller files.")
+        return upload

@@ -1,0 +1,264 @@
+"""Trusts, directorates, people and their memberships, invitations.
+
+Trust-owned models use a scoped default manager (django-scopes): a query on them raises
+unless it runs inside `scope(trust=...)` (every trust page enters one, see `scoping.py`)
+or an explicit `scopes_disabled()` block. A query that forgets the trust fails instead of
+leaking another trust's rows.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+
+class ProfessionalGroup(models.TextChoices):
+    CLINICAL = "clinical", "Clinical"
+    MANAGERIAL = "managerial", "Managerial"
+
+
+class Level(models.TextChoices):
+    BOARD = "board", "Board"
+    OPERATIONAL = "operational", "Operational"
+
+
+class Role(models.TextChoices):
+    MEDICAL_DIRECTOR = "medical_director", "Medical director"
+    CHIEF_EXECUTIVE = "chief_executive", "Chief executive"
+    CLINICAL_DIRECTOR = "clinical_director", "Clinical director"
+    CONSULTANT = "consultant", "Consultant"
+    DIRECTORATE_MANAGER = "directorate_manager", "Directorate manager"
+    BOARD_MEMBER = "board_member", "Board member"
+    ADMINISTRATOR = "administrator", "Trust administrator"
+
+
+# What each role implies about professional group and level (None: either). These follow
+# the Davies groups of DESIGN.md §1; imports and forms reject a contradiction.
+ROLE_RULES = {
+    Role.MEDICAL_DIRECTOR: (ProfessionalGroup.CLINICAL, Level.BOARD),
+    Role.CHIEF_EXECUTIVE: (ProfessionalGroup.MANAGERIAL, Level.BOARD),
+    Role.CLINICAL_DIRECTOR: (ProfessionalGroup.CLINICAL, Level.OPERATIONAL),
+    Role.CONSULTANT: (ProfessionalGroup.CLINICAL, Level.OPERATIONAL),
+    Role.DIRECTORATE_MANAGER: (ProfessionalGroup.MANAGERIAL, Level.OPERATIONAL),
+    Role.BOARD_MEMBER: (None, Level.BOARD),
+    Role.ADMINISTRATOR: (None, None),
+}
+
+
+def role_contradiction(role, professional_group, level):
+    """A sentence saying why the role does not fit the group/level, or '' when it fits."""
+    want_group, want_level = ROLE_RULES.get(role, (None, None))
+    wrong = []
+    if want_group and professional_group != want_group:
+        wrong.append(f"professional_group {want_group.value}")
+    if want_level and level != want_level:
+        wrong.append(f"level {want_level.value}")
+    if not wrong:
+        return ""
+    return f"role {role} needs " + " and ".join(wrong)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    @staticmethod
+    def normalize_email(email):
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=self.normalize_email(username))
+
+    def create_user(self, email, password=None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)  # None gives an unusable password
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person; signs in with their email address. Trust roles live on Membership."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    is_staff = models.BooleanField(default=False, help_text="Can sign in to the Django admin.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = User.objects.normalize_email(self.email)
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+trust_code_validator = RegexValidator(
+    r"^[A-Z0-9]{3,5}$", "A trust code is 3 to 5 capital letters or digits, like the ODS code RXX."
+)
+
+
+class Trust(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=5, unique=True, validators=[trust_code_validator], help_text="ODS code")
+    timezone = models.CharField(max_length=64, default="Europe/London")
+    min_group_size = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(3)],
+        help_text="No result from a group of fewer people is ever shown, exported or emailed.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(min_group_size__gte=3), name="trust_min_group_size_gte_3"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Directorate(models.Model):
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="directorates")
+    name = models.CharField(max_length=200)
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("trust", Lower("name"), name="directorate_name_unique_per_trust"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+def _choices_check(field, choices, name):
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class Membership(models.Model):
+    """A person's place in one trust: the group and level that every result is split by."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="memberships")
+    directorate = models.ForeignKey(
+        Directorate, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    professional_group = models.CharField(max_length=16, choices=ProfessionalGroup.choices)
+    level = models.CharField(max_length=16, choices=Level.choices)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    receives_board_report = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(trust="trust", _manager_class=models.Manager.from_queryset(MembershipQuerySet))
+
+    class Meta:
+        ordering = ["user__full_name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "trust"], name="membership_unique_user_trust"),
+            _choices_check("professional_group", ProfessionalGroup, "membership_professional_group_valid"),
+            _choices_check("level", Level, "membership_level_valid"),
+            _choices_check("role", Role, "membership_role_valid"),
+        ]
+        indexes = [models.Index(fields=["trust", "is_active"], name="membership_trust_active")]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.trust.code}"
+
+    @property
+    def davies_group(self):
+        """senior_clinical, senior_nonclinical, operational_clinical or operational_nonclinical."""
+        seniority = "senior" if self.level == Level.BOARD else "operational"
+        side = "clinical" if self.professional_group == ProfessionalGroup.CLINICAL else "nonclinical"
+        return f"{seniority}_{side}"
+
+    @property
+    def is_administrator(self):
+        return self.role == Role.ADMINISTRATOR
+
+
+def invitation_default_expiry():
+    return timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Replaced by a newer invitation"
+
+
+class Invitation(models.Model):
+    """An emailed, signed, expiring link that lets a member set a password and sign in."""
+
+    Status = InvitationStatus
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="invitations")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=invitation_default_expiry)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            _choices_check("status", InvitationStatus, "invitation_status_valid"),
+            # At most one live invitation per membership: a new one revokes the old.
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=models.Q(status=InvitationStatus.PENDING),
+                name="invitation_one_pending_per_membership",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="invitation_status_expiry")]
+
+    def __str__(self):
+        return f"Invitation for {self.membership.user.email} to {self.trust.code} ({self.status})"
+
+    @property
+    def is_usable(self):
+        return self.status == self.Status.PENDING and self.expires_at > timezone.now()

@@ -1,0 +1,21 @@
+"""Who may do what inside a trust. One table, so the role matrix is tested in one place."""
+
+from .models import Role
+
+# action -> roles allowed. Anything not listed is refused.
+ACTION_ROLES = {
+    "people.view": {Role.ADMINISTRATOR},
+    "people.invite": {Role.ADMINISTRATOR},
+    "people.import": {Role.ADMINISTRATOR},
+}
+
+
+def membership_can(membership, action):
+    """True when this (active) membership may perform `action` in its trust."""
+    if membership is None or not membership.is_active:
+        return False
+    try:
+        allowed = ACTION_ROLES[action]
+    except KeyError as exc:
+        raise ValueError(f"Unknown action {action!r}") from exc
+    return membership.role in allowed

@@ -1,0 +1,86 @@
+"""Adding people to a trust: one rule set for the invite form, the CSV import and create_trust."""
+
+from django.db import transaction
+from django.db.models.functions import Lower
+from django_scopes import scope
+
+from ..models import Directorate, Membership, User, role_contradiction
+from .invitations import invitation_create
+
+
+class PersonError(ValueError):
+    """Input that cannot become a membership; the message says why."""
+
+
+def directorate_get_or_create(*, trust, name):
+    """The trust's directorate called `name` (case-insensitive), created if new; None for blank."""
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    with scope(trust=trust):
+        existing = Directorate.objects.annotate(lname=Lower("name")).filter(lname=name.lower()).first()
+        return existing or Directorate.objects.create(trust=trust, name=name)
+
+
+def membership_upsert(
+    *,
+    trust,
+    email,
+    full_name,
+    professional_group,
+    level,
+    role,
+    directorate=None,
+    receives_board_report=False,
+):
+    """Create or update the person's membership of `trust`. Returns (membership, created).
+
+    A new person gets an account with no usable password: they set one from an invitation.
+    An existing person's name is left as they set it.
+    """
+    problem = role_contradiction(role, professional_group, level)
+    if problem:
+        raise PersonError(problem)
+    if directorate is not None and directorate.trust_id != trust.pk:
+        raise PersonError("That directorate belongs to another trust.")
+    email = User.objects.normalize_email(email)
+    with transaction.atomic(), scope(trust=trust):
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, full_name=full_name)
+        membership, created = Membership.objects.get_or_create(
+            user=user,
+            trust=trust,
+            defaults=dict(
+                professional_group=professional_group,
+                level=level,
+                role=role,
+                directorate=directorate,
+                receives_board_report=receives_board_report,
+            ),
+        )
+        if not created:
+            membership.professional_group = professional_group
+            membership.level = level
+            membership.role = role
+            membership.directorate = directorate
+            membership.receives_board_report = receives_board_report
+            membership.is_active = True
+            membership.save(
+                update_fields=[
+                    "professional_group",
+                    "level",
+                    "role",
+                    "directorate",
+                    "receives_board_report",
+                    "is_active",
+                ]
+            )
+    return membership, created
+
+
+def person_invite(*, trust, invited_by=None, **person):
+    """Add (or update) a person and email them an invitation. Returns the invitation."""
+    with transaction.atomic():
+        membership, _ = membership_upsert(trust=trust, **person)
+        return invitation_create(membership=membership, invited_by=invited_by)

@@ -1,0 +1,329 @@
+"""Import a trust's staff list from CSV (DESIGN.md §6), all or nothing.
+
+`people_import_plan` reads and validates every row first and returns a plan: the rows,
+the errors by line number, and what applying it would change. `people_import_apply` writes
+a valid plan in one transaction with bulk queries, so a national-size list is a handful of
+statements. Re-applying the same file changes nothing. People who are in the trust but
+not in the file are left as they are.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models.functions import Lower
+from django_scopes import scope
+
+from ..models import Directorate, Level, Membership, ProfessionalGroup, Role, User, role_contradiction
+from .invitations import invitation_create
+
+COLUMNS = ["email", "full_name", "professional_group", "level", "role", "directorate", "receives_board_report"]
+YES_NO = {"yes": True, "no": False, "": False}
+MAX_ROWS = 100_000
+MAX_NAME = 200
+MAX_EMAIL = 254
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (encoding, header, size)."""
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    line: int
+    email: str
+    full_name: str
+    professional_group: str
+    level: str
+    role: str
+    directorate: str
+    receives_board_report: bool
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportPlan:
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    new_people: int = 0
+    new_memberships: int = 0
+    changed_memberships: int = 0
+    unchanged: int = 0
+    new_directorates: list = field(default_factory=list)
+
+    @property
+    def is_valid(self):
+        return not self.errors
+
+    def summary(self):
+        text = (
+            f"{len(self.rows)} row(s): {self.new_memberships} new member(s) "
+            f"({self.new_people} new account(s)), {self.changed_memberships} updated, {self.unchanged} unchanged"
+        )
+        if self.new_directorates:
+            text += f"; new directorate(s): {', '.join(self.new_directorates)}"
+        return text
+
+
+def decode_upload(data: bytes) -> str:
+    """Text of an uploaded CSV: UTF-8 (with or without BOM), else Windows-1252 (Excel's default)."""
+    if b"\x00" in data:
+        raise ImportFileError("The file contains NUL bytes; it does not look like a CSV text file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("The file is not UTF-8 or Windows-1252 text. Save it as 'CSV UTF-8'.") from exc
+
+
+def _clean(value):
+    return " ".join((value or "").split())
+
+
+def _read_rows(text):
+    """(line number, dict) for each data row; ImportFileError when the header is wrong."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise ImportFileError("The file is empty: expected a header row with " + ",".join(COLUMNS)) from exc
+    except csv.Error as exc:
+        raise ImportFileError(f"The header row is not valid CSV: {exc}") from exc
+    header = [h.strip().lower() for h in header]
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise ImportFileError(f"Duplicate column(s) in the header: {', '.join(duplicated)}")
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing column(s): " + ", ".join(missing))
+        if unknown:
+            parts.append("unknown column(s): " + ", ".join(unknown))
+        raise ImportFileError("The header is wrong (" + "; ".join(parts) + "). Expected: " + ",".join(COLUMNS))
+    rows = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue  # blank lines are harmless
+            if len(rows) >= MAX_ROWS:
+                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
+            rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise ImportFileError(f"line {reader.line_num}: not valid CSV ({exc})") from exc
+    return header, rows
+
+
+def _validate_row(line, header, values):
+    """A PersonRow, or a list of messages saying what is wrong with the row."""
+    if len(values) != len(header):
+        return [f"expected {len(header)} values, found {len(values)}"]
+    raw = dict(zip(header, values, strict=True))
+    errors = []
+    email = raw["email"].strip().lower()
+    try:
+        if len(email) > MAX_EMAIL:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        errors.append(f"email {raw['email']!r} is not a valid email address" if email else "email is blank")
+    full_name = _clean(raw["full_name"])
+    if not full_name:
+        errors.append("full_name is blank")
+    elif len(full_name) > MAX_NAME:
+        errors.append(f"full_name is longer than {MAX_NAME} characters")
+    group, level, role = (raw[c].strip().lower() for c in ("professional_group", "level", "role"))
+    for column, value, vocabulary in (
+        ("professional_group", group, ProfessionalGroup),
+        ("level", level, Level),
+        ("role", role, Role),
+    ):
+        if value not in vocabulary.values:
+            errors.append(f"unknown {column} {value!r} (one of: {', '.join(vocabulary.values)})")
+    if not errors:
+        problem = role_contradiction(role, group, level)
+        if problem:
+            errors.append(problem)
+    directorate = _clean(raw["directorate"])
+    if len(directorate) > MAX_NAME:
+        errors.append(f"directorate is longer than {MAX_NAME} characters")
+    report = raw["receives_board_report"].strip().lower()
+    if report not in YES_NO:
+        errors.append(f"receives_board_report must be yes or no, not {raw['receives_board_report']!r}")
+    if errors:
+        return errors
+    return PersonRow(line, email, full_name, group, level, role, directorate, YES_NO[report])
+
+
+def people_import_plan(*, trust, text, progress=None):
+    """Validate every row of `text` against `trust`; nothing is written.
+
+    `progress(done, total)` is called as rows are checked (for long files).
+    """
+    plan = ImportPlan()
+    try:
+        header, raw_rows = _read_rows(text)
+    except ImportFileError as exc:
+        plan.errors.append(RowError(1, str(exc)))
+        return plan
+    if not raw_rows:
+        plan.errors.append(RowError(1, "The file has a header but no people."))
+        return plan
+    first_line_of = {}
+    total = len(raw_rows)
+    for index, (line, values) in enumerate(raw_rows, start=1):
+        result = _validate_row(line, header, values)
+        if isinstance(result, list):
+            plan.errors.extend(RowError(line, message) for message in result)
+        elif result.email in first_line_of:
+            plan.errors.append(
+                RowError(line, f"duplicate email {result.email} (first on line {first_line_of[result.email]})")
+            )
+        else:
+            first_line_of[result.email] = line
+            plan.rows.append(result)
+        if progress and (index % 1000 == 0 or index == total):
+            progress(index, total)
+    if plan.is_valid:
+        _compare_with_database(trust, plan)
+    return plan
+
+
+def _existing(trust, rows):
+    """Existing users by email, memberships by user id and directorates by lower name."""
+    emails = [row.email for row in rows]
+    users = {}
+    for start in range(0, len(emails), 5000):
+        batch = emails[start : start + 5000]
+        for user in User.objects.annotate(lemail=Lower("email")).filter(lemail__in=batch):
+            users[user.email.lower()] = user
+    with scope(trust=trust):
+        memberships = {m.user_id: m for m in Membership.objects.filter(user_id__in=[u.pk for u in users.values()])}
+        directorates = {d.name.lower(): d for d in Directorate.objects.all()}
+    return users, memberships, directorates
+
+
+def _membership_values(row, directorate):
+    return {
+        "professional_group": row.professional_group,
+        "level": row.level,
+        "role": row.role,
+        "directorate_id": directorate.pk if directorate else None,
+        "receives_board_report": row.receives_board_report,
+        "is_active": True,
+    }
+
+
+def _differs(membership, values):
+    return any(getattr(membership, name) != value for name, value in values.items())
+
+
+def _compare_with_database(trust, plan):
+    users, memberships, directorates = _existing(trust, plan.rows)
+    new_directorates = {}
+    for row in plan.rows:
+        key = row.directorate.lower()
+        if row.directorate and key not in directorates and key not in new_directorates:
+            new_directorates[key] = row.directorate
+        user = users.get(row.email)
+        membership = memberships.get(user.pk) if user else None
+        if user is None:
+            plan.new_people += 1
+        if membership is None:
+            plan.new_memberships += 1
+        elif _differs(membership, _membership_values(row, directorates.get(key))) or key in new_directorates:
+            plan.changed_memberships += 1
+        else:
+            plan.unchanged += 1
+    plan.new_directorates = list(new_directorates.values())
+
+
+@dataclass
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    directorates_created: int
+    invited: int
+
+    def summary(self):
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.directorates_created} directorate(s) created, {self.invited} invitation(s) sent"
+        )
+
+
+def people_import_apply(*, trust, plan, invite=False, invited_by=None, progress=None):
+    """Write a valid plan in one transaction. With `invite`, people who have never set a
+    password and have no pending invitation are emailed one (after commit)."""
+    if not plan.is_valid:
+        raise ValueError("Refusing to apply an import plan with errors.")
+    created = updated = unchanged = invited = 0
+    with transaction.atomic(), scope(trust=trust):
+        users, memberships, directorates = _existing(trust, plan.rows)
+        to_create_dirs = []
+        for name in plan.new_directorates:
+            if name.lower() not in directorates:
+                to_create_dirs.append(Directorate(trust=trust, name=name))
+        for directorate in Directorate.objects.bulk_create(to_create_dirs):
+            directorates[directorate.name.lower()] = directorate
+
+        new_users = [
+            User(email=row.email, full_name=row.full_name, password="!")  # "!" = unusable until invited
+            for row in plan.rows
+            if row.email not in users
+        ]
+        for user in new_users:
+            user.set_unusable_password()
+        for user in User.objects.bulk_create(new_users, batch_size=2000):
+            users[user.email] = user
+
+        to_create, to_update = [], []
+        for index, row in enumerate(plan.rows, start=1):
+            user = users[row.email]
+            values = _membership_values(row, directorates.get(row.directorate.lower()))
+            membership = memberships.get(user.pk)
+            if membership is None:
+                to_create.append(Membership(user=user, trust=trust, **values))
+            elif _differs(membership, values):
+                for name, value in values.items():
+                    setattr(membership, name, value)
+                to_update.append(membership)
+            else:
+                unchanged += 1
+            if progress and (index % 1000 == 0 or index == len(plan.rows)):
+                progress(index, len(plan.rows))
+        Membership.objects.bulk_create(to_create, batch_size=2000)
+        Membership.objects.bulk_update(to_update, list(_membership_values(plan.rows[0], None)), batch_size=2000)
+        created, updated = len(to_create), len(to_update)
+
+        if invite:
+            invited = _invite_new_people(trust, [users[row.email] for row in plan.rows], invited_by)
+    return ImportResult(created, updated, unchanged, len(to_create_dirs), invited)
+
+
+def _invite_new_people(trust, users, invited_by):
+    pending = set(
+        Membership.objects.filter(user__in=users, invitations__status="pending").values_list("user_id", flat=True)
+    )
+    count = 0
+    for membership in Membership.objects.filter(user__in=users).select_related("user", "trust"):
+        if membership.user.has_usable_password() or membership.user_id in pending:
+            continue
+        invitation_create(membership=membership, invited_by=invited_by)
+        count += 1
+    return count

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+from .forms import EmailAuthenticationForm
+
+trust_patterns = [
+    path("", views.TrustHomeView.as_view(), name="trust_home"),
+    path("people/", views.PeopleListView.as_view(), name="people_list"),
+    path("people/invite/", views.PersonInviteView.as_view(), name="person_invite"),
+    path("people/<int:membership_id>/invite/", views.PersonReinviteView.as_view(), name="person_reinvite"),
+    path("people/import/", views.PeopleImportView.as_view(), name="people_import"),
+    path("people/import/confirm/", views.PeopleImportConfirmView.as_view(), name="people_import_confirm"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(
+            html_email_template_name="registration/password_reset_email_html.html",
+        ),
+        name="password_reset",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("trusts/<str:trust_code>/", include(trust_patterns)),
+    path("admin/", admin.site.urls),
+]

@@ -6,6 +6,8 @@ from tests.factories import PASSWORD, MembershipFactory, TrustFactory
 
 @pytest.fixture(autouse=True)
 def _media_and_mail(settings, tmp_path):
+    # Fast hashing in tests; production keeps Django's deliberately slow PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -1,10 +1,17 @@
+from functools import lru_cache
+
 import factory
 from django.contrib.auth.hashers import make_password
 
 from partnership.models import Directorate, Invitation, Membership, Trust, User
 
 PASSWORD = "correct-horse-battery"
-_PASSWORD_HASH = make_password(PASSWORD)  # hashed once: hashing per user is slow on purpose
+
+
+@lru_cache
+def password_hash():
+    """PASSWORD hashed once (with the tests' fast hasher): hashing per user is slow on purpose."""
+    return make_password(PASSWORD)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -14,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"person{n}@example.nhs.uk")
     full_name = factory.Faker("name", locale="en_GB")
-    password = _PASSWORD_HASH
+    password = factory.LazyFunction(password_hash)
 
 
 class TrustFactory(factory.django.DjangoModelFactory):

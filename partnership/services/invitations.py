@@ -12,7 +12,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from ..emails import absolute_url, email_send
 from ..models import Invitation
@@ -39,7 +39,7 @@ def invitation_create(*, membership, invited_by=None):
     """
     from ..tasks import invitation_send_task  # tasks import services, not the reverse at load time
 
-    with transaction.atomic():
+    with transaction.atomic(), scope(trust=membership.trust):
         Invitation.objects.filter(membership=membership, status=Invitation.Status.PENDING).update(
             status=Invitation.Status.REVOKED
         )

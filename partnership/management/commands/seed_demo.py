@@ -31,7 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, allow_production=False, **options):
         if not settings.DEBUG and not allow_production:
             raise CommandError(
-                "seed_demo creates accounts with a published password; run it with DEBUG on, or pass --allow-production."
+                "seed_demo creates accounts with a published password; "
+                "run it with DEBUG on, or pass --allow-production."
             )
         rows = demo.demo_people()
         with transaction.atomic():

@@ -113,6 +113,8 @@ class PeopleImportView(TrustScopedMixin, FormView):
     form_class = PeopleImportForm
 
     def form_valid(self, form):
+        # Checking a new file discards any earlier checked one: only what was last previewed can be confirmed.
+        self.request.session.pop(IMPORT_SESSION_KEY, None)
         try:
             text = decode_upload(form.cleaned_data["file"].read())
         except ImportFileError as exc:

@@ -28,7 +28,11 @@ MAX_EMAIL = 254
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (encoding, header, size)."""
+    """The file as a whole cannot be read (encoding, header, size, broken quoting)."""
+
+    def __init__(self, message, line=1):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def _read_rows(text):
                 raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
             rows.append((reader.line_num, values))
     except csv.Error as exc:
-        raise ImportFileError(f"line {reader.line_num}: not valid CSV ({exc})") from exc
+        raise ImportFileError(f"not valid CSV ({exc}); check for an unclosed quote", line=reader.line_num) from exc
     return header, rows
 
 
@@ -178,7 +182,7 @@ def people_import_plan(*, trust, text, progress=None):
     try:
         header, raw_rows = _read_rows(text)
     except ImportFileError as exc:
-        plan.errors.append(RowError(1, str(exc)))
+        plan.errors.append(RowError(exc.line, str(exc)))
         return plan
     if not raw_rows:
         plan.errors.append(RowError(1, "The file has a header but no people."))

@@ -33,6 +33,8 @@ class Command(BaseCommand):
             text = decode_upload(file.read_bytes())
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {file}") from exc
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
         plan = people_import_plan(trust=trust, text=text, progress=self.progress("Checked"))

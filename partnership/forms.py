@@ -58,26 +58,3 @@ class PersonInviteForm(forms.Form):
         if problem and not self.errors:
             raise forms.ValidationError(problem.replace("_", " ").capitalize() + ".")
         return data
-
-
-class PeopleImportForm(forms.Form):
-    file = forms.FileField(
-        label="Staff list (CSV)",
-        help_text="Columns: email,full_name,professional_group,level,role,directorate,receives_board_report",
-    )
-    invite = forms.BooleanField(
-        required=False, initial=True, label="Email an invitation to people who have not signed in yet"
-    )
-
-    MAX_BYTES = 10 * 1024 * 1024
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Check file"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 10 MB; split it into smaller files.")
-        return upload

@@ -2,16 +2,25 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import importers, views
 from .forms import EmailAuthenticationForm
+from .import_views import CsvImportConfirmView, CsvImportView
 
 trust_patterns = [
     path("", views.TrustHomeView.as_view(), name="trust_home"),
     path("people/", views.PeopleListView.as_view(), name="people_list"),
     path("people/invite/", views.PersonInviteView.as_view(), name="person_invite"),
     path("people/<int:membership_id>/invite/", views.PersonReinviteView.as_view(), name="person_reinvite"),
-    path("people/import/", views.PeopleImportView.as_view(), name="people_import"),
-    path("people/import/confirm/", views.PeopleImportConfirmView.as_view(), name="people_import_confirm"),
+    path(
+        "people/import/",
+        CsvImportView.as_view(importer=importers.PEOPLE, required_action="people.import"),
+        name="people_import",
+    ),
+    path(
+        "people/import/confirm/",
+        CsvImportConfirmView.as_view(importer=importers.PEOPLE, required_action="people.import"),
+        name="people_import_confirm",
+    ),
 ]
 
 urlpatterns = [

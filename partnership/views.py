@@ -10,15 +10,12 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from .forms import InvitationAcceptForm, PeopleImportForm, PersonInviteForm
+from .forms import InvitationAcceptForm, PersonInviteForm
 from .models import Invitation, Membership
 from .permissions import membership_can
 from .scoping import TrustScopedMixin, memberships_of
 from .services.invitations import InvitationError, invitation_accept, invitation_create, invitation_from_token
 from .services.people import PersonError, person_invite
-from .services.people_import import ImportFileError, decode_upload, people_import_apply, people_import_plan
-
-IMPORT_SESSION_KEY = "people_import"
 
 
 def healthz(request):
@@ -102,49 +99,6 @@ class PersonReinviteView(TrustScopedMixin, View):
         membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
         invitation_create(membership=membership, invited_by=request.user)
         messages.success(request, f"A new invitation has been sent to {membership.user.email}.")
-        return redirect("people_list", trust_code=self.trust.code)
-
-
-class PeopleImportView(TrustScopedMixin, FormView):
-    """Upload a staff list, see every error or a preview of the changes, then confirm."""
-
-    required_action = "people.import"
-    template_name = "partnership/people_import.html"
-    form_class = PeopleImportForm
-
-    def form_valid(self, form):
-        # Checking a new file discards any earlier checked one: only what was last previewed can be confirmed.
-        self.request.session.pop(IMPORT_SESSION_KEY, None)
-        try:
-            text = decode_upload(form.cleaned_data["file"].read())
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
-            return self.form_invalid(form)
-        plan = people_import_plan(trust=self.trust, text=text)
-        if plan.is_valid:
-            self.request.session[IMPORT_SESSION_KEY] = {
-                "trust": self.trust.code,
-                "text": text,
-                "invite": form.cleaned_data["invite"],
-            }
-        return self.render_to_response(self.get_context_data(form=form, plan=plan))
-
-
-class PeopleImportConfirmView(TrustScopedMixin, View):
-    required_action = "people.import"
-
-    def post(self, request, trust_code):
-        pending = request.session.get(IMPORT_SESSION_KEY)
-        if not pending or pending.get("trust") != self.trust.code:
-            messages.error(request, "There is no checked file to import. Upload it again.")
-            return redirect("people_import", trust_code=self.trust.code)
-        plan = people_import_plan(trust=self.trust, text=pending["text"])
-        if not plan.is_valid:  # something changed since the preview
-            messages.error(request, "The file no longer passes the checks. Upload it again to see why.")
-            return redirect("people_import", trust_code=self.trust.code)
-        result = people_import_apply(trust=self.trust, plan=plan, invite=pending["invite"], invited_by=request.user)
-        del request.session[IMPORT_SESSION_KEY]
-        messages.success(request, f"Import complete: {result.summary()}.")
         return redirect("people_list", trust_code=self.trust.code)
 
 

@@ -7,8 +7,6 @@ statements. Re-applying the same file changes nothing. People who are in the tru
 not in the file are left as they are.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -17,22 +15,16 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django_scopes import scope
 
+from ..csv_import import ImportFileError, RowError, check_rows, clean_text, decode_upload, read_rows
 from ..models import Directorate, Level, Membership, ProfessionalGroup, Role, User, role_contradiction
 from .invitations import invitation_create
 
+__all__ = ["COLUMNS", "ImportFileError", "decode_upload", "people_import_apply", "people_import_plan"]
+
 COLUMNS = ["email", "full_name", "professional_group", "level", "role", "directorate", "receives_board_report"]
 YES_NO = {"yes": True, "no": False, "": False}
-MAX_ROWS = 100_000
 MAX_NAME = 200
 MAX_EMAIL = 254
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (encoding, header, size, broken quoting)."""
-
-    def __init__(self, message, line=1):
-        super().__init__(message)
-        self.line = line
 
 
 @dataclass(frozen=True)
@@ -45,15 +37,6 @@ class PersonRow:
     role: str
     directorate: str
     receives_board_report: bool
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
-
-    def __str__(self):
-        return f"line {self.line}: {self.message}"
 
 
 @dataclass
@@ -80,63 +63,8 @@ class ImportPlan:
         return text
 
 
-def decode_upload(data: bytes) -> str:
-    """Text of an uploaded CSV: UTF-8 (with or without BOM), else Windows-1252 (Excel's default)."""
-    if b"\x00" in data:
-        raise ImportFileError("The file contains NUL bytes; it does not look like a CSV text file.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise ImportFileError("The file is not UTF-8 or Windows-1252 text. Save it as 'CSV UTF-8'.") from exc
-
-
-def _clean(value):
-    return " ".join((value or "").split())
-
-
-def _read_rows(text):
-    """(line number, dict) for each data row; ImportFileError when the header is wrong."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration as exc:
-        raise ImportFileError("The file is empty: expected a header row with " + ",".join(COLUMNS)) from exc
-    except csv.Error as exc:
-        raise ImportFileError(f"The header row is not valid CSV: {exc}") from exc
-    header = [h.strip().lower() for h in header]
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    if duplicated:
-        raise ImportFileError(f"Duplicate column(s) in the header: {', '.join(duplicated)}")
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing column(s): " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s): " + ", ".join(unknown))
-        raise ImportFileError("The header is wrong (" + "; ".join(parts) + "). Expected: " + ",".join(COLUMNS))
-    rows = []
-    try:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue  # blank lines are harmless
-            if len(rows) >= MAX_ROWS:
-                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
-            rows.append((reader.line_num, values))
-    except csv.Error as exc:
-        raise ImportFileError(f"not valid CSV ({exc}); check for an unclosed quote", line=reader.line_num) from exc
-    return header, rows
-
-
-def _validate_row(line, header, values):
+def _validate_row(line, raw):
     """A PersonRow, or a list of messages saying what is wrong with the row."""
-    if len(values) != len(header):
-        return [f"expected {len(header)} values, found {len(values)}"]
-    raw = dict(zip(header, values, strict=True))
     errors = []
     email = raw["email"].strip().lower()
     try:
@@ -145,7 +73,7 @@ def _validate_row(line, header, values):
         validate_email(email)
     except ValidationError:
         errors.append(f"email {raw['email']!r} is not a valid email address" if email else "email is blank")
-    full_name = _clean(raw["full_name"])
+    full_name = clean_text(raw["full_name"])
     if not full_name:
         errors.append("full_name is blank")
     elif len(full_name) > MAX_NAME:
@@ -162,7 +90,7 @@ def _validate_row(line, header, values):
         problem = role_contradiction(role, group, level)
         if problem:
             errors.append(problem)
-    directorate = _clean(raw["directorate"])
+    directorate = clean_text(raw["directorate"])
     if len(directorate) > MAX_NAME:
         errors.append(f"directorate is longer than {MAX_NAME} characters")
     report = raw["receives_board_report"].strip().lower()
@@ -180,28 +108,20 @@ def people_import_plan(*, trust, text, progress=None):
     """
     plan = ImportPlan()
     try:
-        header, raw_rows = _read_rows(text)
+        raw_rows = read_rows(text, COLUMNS)
     except ImportFileError as exc:
         plan.errors.append(RowError(exc.line, str(exc)))
         return plan
-    if not raw_rows:
-        plan.errors.append(RowError(1, "The file has a header but no people."))
-        return plan
+    rows, plan.errors = check_rows(raw_rows, _validate_row, progress)
     first_line_of = {}
-    total = len(raw_rows)
-    for index, (line, values) in enumerate(raw_rows, start=1):
-        result = _validate_row(line, header, values)
-        if isinstance(result, list):
-            plan.errors.extend(RowError(line, message) for message in result)
-        elif result.email in first_line_of:
-            plan.errors.append(
-                RowError(line, f"duplicate email {result.email} (first on line {first_line_of[result.email]})")
-            )
+    for row in rows:
+        if row.email in first_line_of:
+            message = f"duplicate email {row.email} (first on line {first_line_of[row.email]})"
+            plan.errors.append(RowError(row.line, message))
         else:
-            first_line_of[result.email] = line
-            plan.rows.append(result)
-        if progress and (index % 1000 == 0 or index == total):
-            progress(index, total)
+            first_line_of[row.email] = row.line
+            plan.rows.append(row)
+    plan.errors.sort(key=lambda error: error.line)
     if plan.is_valid:
         _compare_with_database(trust, plan)
     return plan

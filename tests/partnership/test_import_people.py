@@ -450,7 +450,7 @@ def test_empty_file_is_refused_with_a_clear_message(tmp_path, trust):
 def test_header_without_rows_is_refused(tmp_path, trust):
     error, stderr = failed_import("RAA", write_csv(tmp_path))
 
-    assert "line 1: The file has a header but no people." in stderr
+    assert "line 1: The file has a header but no data rows." in stderr
     assert "nothing was imported" in error
 
 

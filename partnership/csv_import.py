@@ -1,0 +1,106 @@
+"""The file-level half of every CSV import: decoding, the header check, rows with line
+numbers, per-line errors. Each import (people, objectives, ratings ...) adds its own row
+validation and its own all-or-nothing apply step."""
+
+import csv
+import io
+from dataclasses import dataclass
+
+MAX_ROWS = 100_000
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (encoding, header, size, broken quoting)."""
+
+    def __init__(self, message, line=1):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.message}"
+
+
+def decode_upload(data: bytes) -> str:
+    """Text of an uploaded CSV: UTF-8 (with or without BOM), else Windows-1252 (Excel's default)."""
+    if b"\x00" in data:
+        raise ImportFileError("The file contains NUL bytes; it does not look like a CSV text file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("The file is not UTF-8 or Windows-1252 text. Save it as 'CSV UTF-8'.") from exc
+
+
+def clean_text(value):
+    """Collapse runs of whitespace (including line breaks) to single spaces; strip the ends."""
+    return " ".join((value or "").split())
+
+
+def read_rows(text, columns, max_rows=MAX_ROWS):
+    """Check the header against `columns` and return [(line number, {column: value})].
+
+    Blank lines are skipped. ImportFileError for a missing, unknown or duplicated column,
+    a row with the wrong number of values is returned as-is for the row validator to report.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise ImportFileError("The file is empty: expected a header row with " + ",".join(columns)) from exc
+    except csv.Error as exc:
+        raise ImportFileError(f"The header row is not valid CSV: {exc}") from exc
+    header = [h.strip().lower() for h in header]
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise ImportFileError(f"Duplicate column(s) in the header: {', '.join(duplicated)}")
+    missing = [c for c in columns if c not in header]
+    unknown = [h for h in header if h not in columns]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing column(s): " + ", ".join(missing))
+        if unknown:
+            parts.append("unknown column(s): " + ", ".join(unknown))
+        raise ImportFileError("The header is wrong (" + "; ".join(parts) + "). Expected: " + ",".join(columns))
+    rows = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= max_rows:
+                raise ImportFileError(f"The file has more than {max_rows:,} rows; split it into smaller files.")
+            if len(values) != len(header):
+                rows.append((reader.line_num, f"expected {len(header)} values, found {len(values)}"))
+            else:
+                rows.append((reader.line_num, dict(zip(header, values, strict=True))))
+    except csv.Error as exc:
+        raise ImportFileError(f"not valid CSV ({exc}); check for an unclosed quote", line=reader.line_num) from exc
+    if not rows:
+        raise ImportFileError("The file has a header but no data rows.")
+    return rows
+
+
+def check_rows(rows, validate, progress=None):
+    """Run `validate(line, raw) -> row | [messages]` over every row; (valid rows, errors).
+
+    `progress(done, total)` is called every 1,000 rows and at the end.
+    """
+    valid, errors = [], []
+    total = len(rows)
+    for index, (line, raw) in enumerate(rows, start=1):
+        result = [raw] if isinstance(raw, str) else validate(line, raw)
+        if isinstance(result, list):
+            errors.extend(RowError(line, message) for message in result)
+        else:
+            valid.append(result)
+        if progress and (index % 1000 == 0 or index == total):
+            progress(index, total)
+    return valid, errors

@@ -7,6 +7,7 @@ ACTION_ROLES = {
     "people.view": {Role.ADMINISTRATOR},
     "people.invite": {Role.ADMINISTRATOR},
     "people.import": {Role.ADMINISTRATOR},
+    "objectives.import": {Role.ADMINISTRATOR},
 }
 
 

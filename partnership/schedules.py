@@ -1,8 +1,11 @@
-"""The beat schedule as code. `manage.py setup_periodic_tasks` writes it to the database
-scheduler (django-celery-beat), where it can be seen and adjusted in the admin.
+"""This app's part of the beat schedule, as code. `manage.py setup_periodic_tasks` collects
+`PERIODIC_TASKS` from every installed app's `schedules` module and writes them to the
+database scheduler (django-celery-beat), where they can be seen and adjusted in the admin.
 
 Each entry: name -> (task, crontab fields). Times are Europe/London.
 """
+
+EVERY_15_MINUTES = {"minute": "*/15", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
 
 PERIODIC_TASKS = {
     "Expire stale invitations (hourly)": (

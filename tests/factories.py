@@ -67,3 +67,16 @@ class InvitationFactory(factory.django.DjangoModelFactory):
 
     membership = factory.SubFactory(MembershipFactory, user__password="!unusable")
     trust = factory.SelfAttribute("membership.trust")
+
+
+class ObjectiveFactory(factory.django.DjangoModelFactory):
+    """A trust-wide draft objective; pass leads/status as needed."""
+
+    class Meta:
+        model = "objectives.Objective"
+
+    trust = factory.SubFactory(TrustFactory)
+    ref = factory.Sequence(lambda n: f"OBJ-{n + 1:02d}")
+    title = factory.Sequence(lambda n: f"Shared objective {n}")
+    theme = "dialogue"
+    status = "draft"

@@ -10,7 +10,9 @@ from django_scopes import scopes_disabled
 
 from partnership.demo import people as demo
 from partnership.models import Directorate, Invitation, Membership, Trust, User
-from partnership.schedules import PERIODIC_TASKS
+from partnership.management.commands.setup_periodic_tasks import schedule_collect
+
+PERIODIC_TASKS = schedule_collect()  # every app's schedule
 
 pytestmark = pytest.mark.django_db
 

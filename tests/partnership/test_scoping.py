@@ -6,13 +6,21 @@ The URL list is walked from the resolver, so a new trust page is covered automat
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db
 
-# Pages only some roles may use, by URL name -> the permission action they need.
-ADMIN_ONLY = {"people_list", "person_invite", "person_reinvite", "people_import", "people_import_confirm"}
-POST_ONLY = {"person_reinvite", "people_import_confirm"}
+# Pages only administrators may use.
+ADMIN_ONLY = {
+    "people_list",
+    "person_invite",
+    "person_reinvite",
+    "people_import",
+    "people_import_confirm",
+    "objectives_import",
+    "objectives_import_confirm",
+}
+POST_ONLY = {"person_reinvite", "people_import_confirm", "objectives_import_confirm"}
 
 
 def _trust_url_names():
@@ -34,13 +42,20 @@ def _url_args(name):
 
 
 TRUST_URL_NAMES = _trust_url_names()
-OBJECT_URL_NAMES = [name for name in TRUST_URL_NAMES if "membership_id" in _url_args(name)]
+OBJECT_URL_NAMES = [name for name in TRUST_URL_NAMES if set(_url_args(name)) - {"trust_code"}]
 
 
-def _url(name, trust, membership):
+def objects_of(trust):
+    """One object of each kind a trust URL can name, all belonging to `trust`."""
+    return {
+        "membership_id": MembershipFactory(trust=trust).pk,
+        "ref": ObjectiveFactory(trust=trust, ref=f"OBJ-{trust.code}", status="proposed").ref,
+    }
+
+
+def _url(name, trust, objects):
     kwargs = {"trust_code": trust.code}
-    if name in OBJECT_URL_NAMES:
-        kwargs["membership_id"] = membership.pk
+    kwargs.update({arg: objects[arg] for arg in _url_args(name) if arg != "trust_code"})
     return reverse(name, kwargs=kwargs)
 
 
@@ -50,35 +65,33 @@ def _request(client, name, url):
 
 def test_the_walk_finds_the_trust_pages():
     assert {"trust_home", "people_list", "person_invite", "people_import"} <= set(TRUST_URL_NAMES)
-    assert OBJECT_URL_NAMES == ["person_reinvite"]
+    assert "person_reinvite" in OBJECT_URL_NAMES and "objective_detail" in OBJECT_URL_NAMES
 
 
 @pytest.mark.parametrize("name", TRUST_URL_NAMES)
 def test_members_of_another_trust_get_404(name, trust, other_trust, other_admin_membership, login):
-    target = MembershipFactory(trust=trust)  # an object of trust A that a URL may name
     client = login(other_admin_membership)  # an administrator, but of trust B
-    assert _request(client, name, _url(name, trust, target)).status_code == 404
+    assert _request(client, name, _url(name, trust, objects_of(trust))).status_code == 404
 
 
 @pytest.mark.parametrize("name", OBJECT_URL_NAMES)
 def test_object_ids_of_another_trust_are_404_even_in_your_own_trust_url(
     name, trust, other_trust, admin_membership, login
 ):
-    foreign = MembershipFactory(trust=other_trust)
     client = login(admin_membership)
-    assert _request(client, name, _url(name, trust, foreign)).status_code == 404
+    assert _request(client, name, _url(name, trust, objects_of(other_trust))).status_code == 404
 
 
 @pytest.mark.parametrize("name", TRUST_URL_NAMES)
 def test_unknown_trust_code_is_404(name, admin_membership, login):
     client = login(admin_membership)
-    url = _url(name, admin_membership.trust, admin_membership).replace(admin_membership.trust.code, "ZZZ", 1)
+    url = _url(name, admin_membership.trust, objects_of(admin_membership.trust)).replace("/RAA/", "/ZZZ/", 1)
     assert _request(client, name, url).status_code == 404
 
 
 @pytest.mark.parametrize("name", TRUST_URL_NAMES)
 def test_anonymous_visitors_are_sent_to_sign_in(name, client, trust, admin_membership):
-    response = _request(client, name, _url(name, trust, admin_membership))
+    response = _request(client, name, _url(name, trust, objects_of(trust)))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
@@ -88,7 +101,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(name, client, trust, admin_membe
 def test_only_administrators_manage_people(name, role, trust, login):
     traits = {} if role == "consultant" else {role: True}
     member = MembershipFactory(trust=trust, **traits)
-    response = _request(login(member), name, _url(name, trust, member))
+    response = _request(login(member), name, _url(name, trust, objects_of(trust)))
     assert response.status_code == 403
 
 
@@ -99,4 +112,4 @@ def test_an_inactive_membership_gives_no_access(trust, login):
 
 @pytest.mark.parametrize("name", sorted(ADMIN_ONLY - POST_ONLY) + ["trust_home"])
 def test_administrators_reach_their_pages(name, trust, admin_membership, login):
-    assert login(admin_membership).get(_url(name, trust, admin_membership)).status_code == 200
+    assert login(admin_membership).get(_url(name, trust, objects_of(trust))).status_code == 200

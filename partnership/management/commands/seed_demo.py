@@ -1,27 +1,30 @@
-import csv
-import io
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from partnership.demo import people as demo
-from partnership.models import User
-from partnership.services.people_import import COLUMNS, people_import_apply, people_import_plan
-from partnership.services.trusts import trust_create
+from partnership.demo import demo_trust, people
 
 
-def _as_csv(rows):
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+def demo_seeders():
+    """(app label, demo_seed) of every installed app with a `demo` module, in INSTALLED_APPS order."""
+    seeders = []
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise
+            continue
+        if hasattr(module, "demo_seed"):
+            seeders.append((config.label, module.demo_seed))
+    return seeders
 
 
 class Command(BaseCommand):
-    help = "Seed the demo trust (Northgate, RNG) with its people; safe to run again. Prints the demo logins."
+    help = "Seed the demo trust (Northgate, RNG): people, objectives and more; safe to run again. Prints the logins."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -34,17 +37,13 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password; "
                 "run it with DEBUG on, or pass --allow-production."
             )
-        rows = demo.demo_people()
+        parts = []
         with transaction.atomic():
-            trust, _ = trust_create(code=demo.TRUST_CODE, name=demo.TRUST_NAME)
-            plan = people_import_plan(trust=trust, text=_as_csv(rows))
-            if not plan.is_valid:  # the demo data is ours: this is a bug, not bad input
-                raise CommandError("Demo data is invalid: " + "; ".join(map(str, plan.errors)))
-            result = people_import_apply(trust=trust, plan=plan)
-            password = make_password(demo.DEMO_PASSWORD)
-            without_password = User.objects.filter(email__in=[row["email"] for row in rows], password__startswith="!")
-            without_password.update(password=password)
-        self.stdout.write(f"Demo trust {trust.code} {trust.name}: {len(rows)} people ({result.summary()}).")
-        self.stdout.write(f"Sign in at {settings.SITE_URL}/accounts/login/ with password {demo.DEMO_PASSWORD!r} as:")
-        for label, email in demo.DEMO_LOGINS:
+            trust = demo_trust()
+            for label, seed in demo_seeders():
+                self.stderr.write(f"Seeding {label}...")
+                parts.append(seed(trust))
+        self.stdout.write(f"Demo trust {trust.code} {trust.name}: {'; '.join(parts)}.")
+        self.stdout.write(f"Sign in at {settings.SITE_URL}/accounts/login/ with password {people.DEMO_PASSWORD!r} as:")
+        for label, email in people.DEMO_LOGINS:
             self.stdout.write(f"  {label:<32} {email}")

@@ -9,8 +9,8 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_scopes import scopes_disabled
 
 from partnership.demo import people as demo
-from partnership.models import Directorate, Invitation, Membership, Trust, User
 from partnership.management.commands.setup_periodic_tasks import schedule_collect
+from partnership.models import Directorate, Invitation, Membership, Trust, User
 
 PERIODIC_TASKS = schedule_collect()  # every app's schedule
 

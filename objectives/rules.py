@@ -51,7 +51,7 @@ def signoff_side(membership, objective):
     if membership is None or not membership.is_active or membership.trust_id != objective.trust_id:
         return None
     if objective.directorate_id is None:
-        if membership.level != Level.BOARD:
+        if not _is_board_author(membership):  # board members sign; a board-level administrator does not
             return None
         return Side.CLINICAL if membership.professional_group == ProfessionalGroup.CLINICAL else Side.MANAGERIAL
     if membership.directorate_id != objective.directorate_id:

@@ -99,6 +99,7 @@ def objective_update(*, objective, by, fields, confirm_reset=False):
     Returns True when the sign-offs were cleared.
     """
     with transaction.atomic(), scope(trust=objective.trust):
+        objective = _locked(objective)  # decide on the current row, not on the copy the form saw
         _require(rules.can_edit(by, objective))
         new_directorate = fields.get("directorate", objective.directorate)
         _require(rules.can_author(by, new_directorate.pk if new_directorate else None))

@@ -78,6 +78,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain text (email subjects and bodies): same templates folder, no HTML escaping.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {

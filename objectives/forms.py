@@ -36,8 +36,12 @@ class ObjectiveForm(forms.ModelForm):
         empty_label="Trust-wide (no directorate)",
         help_text="Leave as trust-wide unless the objective belongs to one directorate.",
     )
-    clinical_lead = LeadChoiceField(queryset=Membership.objects.none(), required=False)
-    managerial_lead = LeadChoiceField(queryset=Membership.objects.none(), required=False)
+    clinical_lead = LeadChoiceField(
+        queryset=Membership.objects.none(), required=False, empty_label="Not chosen yet (needed to propose)"
+    )
+    managerial_lead = LeadChoiceField(
+        queryset=Membership.objects.none(), required=False, empty_label="Not chosen yet (needed to propose)"
+    )
     confirm_reset = forms.BooleanField(
         required=False,
         label="I understand that changing the wording returns this objective to proposed and clears its sign-offs",
@@ -67,6 +71,7 @@ class ObjectiveForm(forms.ModelForm):
         self.trust, self.membership = trust, membership
         editing = self.instance.pk is not None
         self.fields["ref"].required = False
+        self.fields["ref"].label = "Reference"
         if editing:
             del self.fields["ref"]  # a reference never changes: reports and CSVs key on it
         directorates = Directorate.objects.filter(trust=trust)

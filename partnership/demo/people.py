@@ -3,6 +3,8 @@
 Deterministic, so seeding twice gives the same people (and changes nothing).
 """
 
+import itertools
+
 TRUST_CODE = "RNG"
 TRUST_NAME = "Northgate Teaching Hospitals NHS Foundation Trust"
 DIRECTORATES = ["Medicine", "Surgery", "Women's and Children's", "Clinical Support Services"]
@@ -85,7 +87,8 @@ MANAGERS = 18
 def demo_people():
     """Rows in the import CSV's shape (dicts keyed by its columns), with a stable login for each."""
     rows = []
-    names = iter((f, surname) for surname in LAST for f in FIRST)
+    # Walk first names and surnames at different strides so that nobody shares a surname by accident.
+    names = ((FIRST[i % len(FIRST)], LAST[(i * 5 + i // len(FIRST)) % len(LAST)]) for i in itertools.count())
 
     def add(role, group, level, directorate, report, login):
         first, surname = next(names)

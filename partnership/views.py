@@ -11,6 +11,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from .forms import InvitationAcceptForm, PersonInviteForm
+from .home import home_panels_render
 from .models import Invitation, Membership
 from .permissions import membership_can
 from .scoping import TrustScopedMixin, memberships_of
@@ -41,6 +42,7 @@ class TrustHomeView(TrustScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["panels"] = home_panels_render(self.membership)
         context["can_manage_people"] = membership_can(self.membership, "people.view")
         if context["can_manage_people"]:
             members = Membership.objects.active()

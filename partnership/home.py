@@ -6,8 +6,8 @@ on a function `(membership) -> context dict, or None to show nothing`. Each runs
 trust's scope.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from partnership.models import Directorate, Membership, ProfessionalGroup
 
 from . import rules
 from .models import THEME_EXPLANATIONS, Objective, Status, Theme
+from .services import EDITABLE_FIELDS
 
 
 class LeadChoiceField(forms.ModelChoiceField):
@@ -49,17 +50,7 @@ class ObjectiveForm(forms.ModelForm):
 
     class Meta:
         model = Objective
-        fields = [
-            "ref",
-            "title",
-            "description",
-            "theme",
-            "directorate",
-            "clinical_lead",
-            "managerial_lead",
-            "success_measure",
-            "target_date",
-        ]
+        fields = ["ref", *EDITABLE_FIELDS]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "success_measure": forms.Textarea(attrs={"rows": 2}),

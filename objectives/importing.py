@@ -50,7 +50,7 @@ from django.utils import timezone
 from django_scopes import scope
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from partnership.csv_import import ImportFileError, RowError, check_rows, clean_text, decode_upload, read_rows
+from partnership.csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload
 from partnership.models import Directorate, Membership, ProfessionalGroup, Trust
 
 from .models import Objective, SignOff, Status, Theme
@@ -308,12 +308,7 @@ def objectives_import_plan(*, trust, text, progress=None):
     `progress(done, total)` is called as rows are checked (for long files).
     """
     plan = ImportPlan()
-    try:
-        raw_rows = read_rows(text, COLUMNS)
-    except ImportFileError as exc:
-        plan.errors.append(RowError(exc.line, str(exc)))
-        return plan
-    rows, plan.errors = check_rows(raw_rows, _validate_row, progress)
+    rows, plan.errors = check_file(text, COLUMNS, _validate_row, progress)
     rows, file_errors = _check_file(rows)
     plan.errors.extend(file_errors)
     with scope(trust=trust):

@@ -104,3 +104,12 @@ def check_rows(rows, validate, progress=None):
         if progress and (index % 1000 == 0 or index == total):
             progress(index, total)
     return valid, errors
+
+
+def check_file(text, columns, validate, progress=None):
+    """read_rows + check_rows: (valid rows, errors), a file-level problem being one error."""
+    try:
+        rows = read_rows(text, columns)
+    except ImportFileError as exc:
+        return [], [RowError(exc.line, str(exc))]
+    return check_rows(rows, validate, progress)

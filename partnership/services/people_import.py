@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django_scopes import scope
 
-from ..csv_import import ImportFileError, RowError, check_rows, clean_text, decode_upload, read_rows
+from ..csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload
 from ..models import Directorate, Level, Membership, ProfessionalGroup, Role, User, role_contradiction
 from .invitations import invitation_create
 
@@ -107,12 +107,7 @@ def people_import_plan(*, trust, text, progress=None):
     `progress(done, total)` is called as rows are checked (for long files).
     """
     plan = ImportPlan()
-    try:
-        raw_rows = read_rows(text, COLUMNS)
-    except ImportFileError as exc:
-        plan.errors.append(RowError(exc.line, str(exc)))
-        return plan
-    rows, plan.errors = check_rows(raw_rows, _validate_row, progress)
+    rows, plan.errors = check_file(text, COLUMNS, _validate_row, progress)
     first_line_of = {}
     for row in rows:
         if row.email in first_line_of:

@@ -1,0 +1,51 @@
+"""The command-line side of every CSV import: `manage.py import_<kind> TRUST_CODE FILE.csv`.
+
+Subclasses say how to check (`plan`) and write (`apply`); this class finds the trust, reads
+the file, shows progress on stderr, prints each bad row as "file: line N: reason" and exits
+non-zero having written nothing, or prints a one-line summary.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from partnership.csv_import import ImportFileError, decode_upload
+from partnership.models import Trust
+
+
+class CsvImportCommand(BaseCommand):
+    def add_arguments(self, parser):
+        parser.add_argument("trust_code")
+        parser.add_argument("file", type=Path)
+
+    def plan(self, *, trust, text, progress):
+        raise NotImplementedError
+
+    def apply(self, *, trust, plan, file, progress, options):
+        raise NotImplementedError
+
+    def progress(self, stage):
+        def report(done, total):
+            self.stderr.write(f"{stage} {done:,}/{total:,} rows", ending="\r" if done < total else "\n")
+
+        return report
+
+    def handle(self, *args, trust_code, file, **options):
+        trust = Trust.objects.filter(code=trust_code.strip().upper()).first()
+        if trust is None:
+            raise CommandError(f"No trust with code {trust_code!r}. Create it with create_trust first.")
+        try:
+            text = decode_upload(file.read_bytes())
+        except FileNotFoundError as exc:
+            raise CommandError(f"No such file: {file}") from exc
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
+        except ImportFileError as exc:
+            raise CommandError(str(exc)) from exc
+        plan = self.plan(trust=trust, text=text, progress=self.progress("Checked"))
+        if not plan.is_valid:
+            for error in plan.errors:
+                self.stderr.write(f"{file.name}: {error}")
+            raise CommandError(f"{len(plan.errors)} error(s) in {file.name}; nothing was imported.")
+        result = self.apply(trust=trust, plan=plan, file=file, progress=self.progress("Imported"), options=options)
+        self.stdout.write(f"Imported {file.name} into {trust.code}: {result.summary()}")

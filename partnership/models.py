@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -135,12 +135,27 @@ class Trust(models.Model):
         validators=[MinValueValidator(3)],
         help_text="No result from a group of fewer people is ever shown, exported or emailed.",
     )
+    round_opens_day = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="Day of the month each rating round opens.",
+    )
+    round_closes_day = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="Day of the month each rating round closes (inclusive).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(min_group_size__gte=3), name="trust_min_group_size_gte_3"),
+            models.CheckConstraint(
+                condition=models.Q(round_opens_day__gte=1, round_closes_day__lte=28)
+                & models.Q(round_closes_day__gte=models.F("round_opens_day")),
+                name="trust_round_days_valid",
+            ),
         ]
 
     def __str__(self):

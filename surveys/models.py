@@ -1,1 +1,176 @@
-"""Rating rounds, ratings, the relationship pulse, reminders and reports (issues #4-#6)."""
+"""Monthly rating rounds, the ratings and the relationship pulse.
+
+A rating keeps the professional group, level and directorate its rater held when rating,
+so a later change of role never rewrites history. Nobody but the rater sees an individual
+rating: every other view of these rows is an aggregate with small groups suppressed.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from objectives.models import Objective
+from partnership.models import Directorate, Level, Membership, ProfessionalGroup, Trust
+
+SCORE_WORDS = {
+    1: "No progress",
+    2: "Some progress",
+    3: "About half way",
+    4: "Good progress",
+    5: "Achieved / fully on track",
+}
+SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class Outlook(models.TextChoices):
+    IMPROVE = "improve", "Improve"
+    SAME = "same", "Stay the same"
+    DETERIORATE = "deteriorate", "Deteriorate"
+
+
+class Category(models.TextChoices):
+    """The four relationship categories of the 2015 managers' survey (DESIGN.md §1)."""
+
+    PARTNERSHIP = "partnership", "Partnership"
+    TENSION = "tension", "Partnership with areas of tension"
+    TOLERANCE = "tolerance", "Tolerance with frequent tensions"
+    UNRESOLVED = "unresolved", "Persistent unresolved tensions"
+
+
+class RoundQuerySet(models.QuerySet):
+    def open_on(self, day):
+        return self.filter(opens_on__lte=day, closes_on__gte=day)
+
+    def closed_on(self, day):
+        return self.filter(closes_on__lt=day)
+
+
+class RatingRound(models.Model):
+    """One trust's ratings for one calendar month. Open from `opens_on` to `closes_on`
+    inclusive (dates in the trust's time zone); extending or re-opening moves `closes_on`."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="rounds")
+    period = models.DateField(help_text="First day of the month rated.")
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(trust="trust", _manager_class=models.Manager.from_queryset(RoundQuerySet))
+
+    class Meta:
+        ordering = ["-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "period"], name="round_unique_per_trust_period"),
+            models.CheckConstraint(condition=models.Q(period__day=1), name="round_period_first_of_month"),
+            models.CheckConstraint(
+                condition=models.Q(closes_on__gte=models.F("opens_on")), name="round_closes_after_opens"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.trust.code} {self.label}"
+
+    @property
+    def label(self):
+        return self.period.strftime("%B %Y")
+
+    @property
+    def slug(self):
+        return self.period.strftime("%Y-%m")
+
+    def status_on(self, day):
+        if day < self.opens_on:
+            return "scheduled"
+        return "open" if day <= self.closes_on else "closed"
+
+    @property
+    def status(self):
+        return self.status_on(timezone.localdate())
+
+    @property
+    def is_open(self):
+        return self.status == "open"
+
+
+class SnapshotFields(models.Model):
+    """Who the rater was when they answered: the groups every result is split by."""
+
+    professional_group = models.CharField(max_length=16, choices=ProfessionalGroup.choices)
+    level = models.CharField(max_length=16, choices=Level.choices)
+    directorate = models.ForeignKey(Directorate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Rating(SnapshotFields):
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(RatingRound, on_delete=models.CASCADE, related_name="ratings")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="ratings")
+    # SET_NULL: erasing a person keeps their anonymous score in the aggregates (issue #8).
+    rater = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="ratings")
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=SCORE_VALIDATORS, help_text="Blank: can't judge"
+    )
+    comment = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "objective", "rater"], name="rating_once_per_round_objective_rater"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="rating_score_1_to_5",
+            ),
+        ]
+        indexes = [
+            # The analysis reads one round's ratings of one trust, objective by objective.
+            models.Index(fields=["round", "objective"], name="rating_round_objective"),
+            models.Index(fields=["rater", "round"], name="rating_rater_round"),
+        ]
+
+    def __str__(self):
+        return f"Rating of {self.objective_id} in round {self.round_id}"
+
+
+class PulseResponse(SnapshotFields):
+    """The relationship pulse: today's relationship, the outlook, the 2015 category, and the
+    optional statement bank (statement key -> 1..5 agreement)."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(RatingRound, on_delete=models.CASCADE, related_name="pulse_responses")
+    rater = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="pulse_responses")
+    quality = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_VALIDATORS)
+    outlook = models.CharField(max_length=16, choices=Outlook.choices, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    statements = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "rater"], name="pulse_once_per_round_rater"),
+            models.CheckConstraint(
+                condition=models.Q(quality__isnull=True) | models.Q(quality__gte=1, quality__lte=5),
+                name="pulse_quality_1_to_5",
+            ),
+            models.CheckConstraint(condition=models.Q(outlook__in=["", *Outlook.values]), name="pulse_outlook_valid"),
+            models.CheckConstraint(
+                condition=models.Q(category__in=["", *Category.values]), name="pulse_category_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Pulse response in round {self.round_id}"
+
+    @property
+    def is_empty(self):
+        return self.quality is None and not self.outlook and not self.category and not self.statements

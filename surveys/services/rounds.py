@@ -1,0 +1,75 @@
+"""Rating rounds: one per trust per calendar month, created ahead by a periodic task."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from partnership.models import Trust
+
+from ..models import RatingRound
+
+
+def month_start(day):
+    return day.replace(day=1)
+
+
+def period_parse(text):
+    """date(YYYY, MM, 1) from 'YYYY-MM'; ValueError with a clear message otherwise."""
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        if len(text.strip()) != 7:
+            raise ValueError
+        return date(year, month, 1)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"period {text!r} is not a month like 2026-03") from exc
+
+
+def round_dates(trust, period):
+    """(opens_on, closes_on) of the round for `period` under the trust's calendar."""
+    return period.replace(day=trust.round_opens_day), period.replace(day=trust.round_closes_day)
+
+
+def round_get_or_create(*, trust, period):
+    """The trust's round for `period` (a month), created with the trust's calendar if missing."""
+    period = month_start(period)
+    opens_on, closes_on = round_dates(trust, period)
+    with scope(trust=trust):
+        round_, _ = RatingRound.objects.get_or_create(
+            trust=trust, period=period, defaults={"opens_on": opens_on, "closes_on": closes_on}
+        )
+    return round_
+
+
+def rounds_create_due(*, today=None):
+    """Create this month's round for every trust that lacks one (idempotent). Returns how many."""
+    today = today or timezone.localdate()
+    period = month_start(today)
+    trusts = list(Trust.objects.all())
+    with scopes_disabled(), transaction.atomic():
+        existing = set(RatingRound.objects.filter(period=period).values_list("trust_id", flat=True))
+        new = [
+            RatingRound(trust=trust, period=period, opens_on=opens_on, closes_on=closes_on)
+            for trust in trusts
+            if trust.pk not in existing
+            for opens_on, closes_on in [round_dates(trust, period)]
+        ]
+        RatingRound.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def round_schedule(*, round, opens_on, closes_on):
+    """Move a round's dates (extend, re-open or shorten it). The round stays in its month's
+    neighbourhood: it may open no earlier than its month and close within 3 months of it."""
+    if closes_on < opens_on:
+        raise ValidationError("The round must close on or after the day it opens.")
+    if opens_on < round.period:
+        raise ValidationError("A round cannot open before the month it rates.")
+    latest = date(round.period.year + (round.period.month + 2) // 12, (round.period.month + 2) % 12 + 1, 28)
+    if closes_on > latest:
+        raise ValidationError(f"A round must close by {latest:%d %B %Y}.")
+    round.opens_on, round.closes_on = opens_on, closes_on
+    round.save(update_fields=["opens_on", "closes_on"])
+    return round

@@ -8,6 +8,8 @@ ACTION_ROLES = {
     "people.invite": {Role.ADMINISTRATOR},
     "people.import": {Role.ADMINISTRATOR},
     "objectives.import": {Role.ADMINISTRATOR},
+    "rounds.manage": {Role.ADMINISTRATOR},
+    "rounds.responses": {Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR, Role.DIRECTORATE_MANAGER},
 }
 
 

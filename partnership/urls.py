@@ -9,6 +9,7 @@ from .import_views import CsvImportConfirmView, CsvImportView
 trust_patterns = [
     path("", views.TrustHomeView.as_view(), name="trust_home"),
     path("objectives/", include("objectives.urls")),
+    path("", include("surveys.urls")),
     path("people/", views.PeopleListView.as_view(), name="people_list"),
     path("people/invite/", views.PersonInviteView.as_view(), name="person_invite"),
     path("people/<int:membership_id>/invite/", views.PersonReinviteView.as_view(), name="person_reinvite"),

@@ -3,9 +3,12 @@
 The URL list is walked from the resolver, so a new trust page is covered automatically.
 """
 
+from datetime import date
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from surveys.services.rounds import round_get_or_create
 from tests.factories import MembershipFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +53,7 @@ def objects_of(trust):
     return {
         "membership_id": MembershipFactory(trust=trust).pk,
         "ref": ObjectiveFactory(trust=trust, ref=f"OBJ-{trust.code}", status="proposed").ref,
+        "period": round_get_or_create(trust=trust, period=date(2026, 1 + len(trust.code) % 12, 1)).slug,
     }
 
 

@@ -13,6 +13,14 @@ SCALE = forms.RadioSelect(attrs={"class": "btn-check"})
 QUALITY_WORDS = {1: "Poor", 2: "Fair", 3: "Good", 4: "Very good", 5: "Excellent"}
 
 
+class CommentField(forms.CharField):
+    """Browsers count a line break as one character against maxlength but send it as CRLF:
+    normalise before the length check, so what fitted in the box is accepted."""
+
+    def to_python(self, value):
+        return super().to_python((value or "").replace("\r\n", "\n"))
+
+
 class RatingForm(forms.Form):
     quality = forms.TypedChoiceField(
         label="How would you rate the relationship between doctors and managers in this trust today?",
@@ -50,7 +58,7 @@ class RatingForm(forms.Form):
             self.fields[f"score_{objective.pk}"] = forms.ChoiceField(
                 label=objective.title, choices=SCORE_CHOICES, required=False, widget=SCALE
             )
-            self.fields[f"comment_{objective.pk}"] = forms.CharField(
+            self.fields[f"comment_{objective.pk}"] = CommentField(
                 label=f"Comment on {objective.ref} (optional)",
                 max_length=MAX_COMMENT,
                 required=False,

@@ -58,9 +58,17 @@ class RateView(TrustScopedMixin, FormView):
             return {}
         return {r.objective_id: r for r in Rating.objects.filter(round=self.round, rater=self.membership)}
 
+    @cached_property
+    def pulse(self):
+        return PulseResponse.objects.filter(round=self.round, rater=self.membership).first() if self.round else None
+
     def get_form_kwargs(self):
-        pulse = PulseResponse.objects.filter(round=self.round, rater=self.membership).first() if self.round else None
-        return {**super().get_form_kwargs(), "objectives": self.objectives, "existing": self.existing, "pulse": pulse}
+        return {
+            **super().get_form_kwargs(),
+            "objectives": self.objectives,
+            "existing": self.existing,
+            "pulse": self.pulse,
+        }
 
     def post(self, request, *args, **kwargs):
         if self.round is None or not self.round.is_open or not is_rater(self.membership):
@@ -95,6 +103,7 @@ class RateView(TrustScopedMixin, FormView):
             is_rater=is_rater(self.membership),
             last_month={pk: (score, SCORE_WORDS.get(score, "Can't judge")) for pk, score in last_month.items()},
             existing=self.existing,
+            pulse=self.pulse,
             done=done,
             total=len(self.objectives),
             percent=round(100 * done / len(self.objectives)) if self.objectives else 0,

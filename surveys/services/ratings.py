@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scope
 
@@ -37,7 +37,7 @@ def objectives_rateable(membership):
         Objective.objects.filter(trust_id=membership.trust_id, status=Status.AGREED)
         .filter(scope_filter)
         .select_related("directorate")
-        .order_by("directorate__name", "ref")
+        .order_by(F("directorate__name").asc(nulls_first=True), "ref")  # trust-wide first on every database
     )
 
 
@@ -95,7 +95,7 @@ def ratings_save(*, round, membership, answers, pulse=None, now=None):
                 errors.append("You cannot rate one of these objectives (it is not agreed, or not yours to rate).")
             elif answer.score is not None and answer.score not in range(1, 6):
                 errors.append(f"{objective.ref}: the score must be from 1 to 5, or can't judge.")
-            elif len(answer.comment) > MAX_COMMENT:
+            elif len(answer.comment.replace("\r\n", "\n")) > MAX_COMMENT:
                 errors.append(f"{objective.ref}: the comment is longer than {MAX_COMMENT:,} characters.")
         errors.extend(_check_pulse(pulse or {}))
         if errors:
@@ -108,7 +108,7 @@ def ratings_save(*, round, membership, answers, pulse=None, now=None):
                 objective_id=objective_id,
                 rater=membership,
                 score=answer.score,
-                comment=answer.comment.strip(),
+                comment=answer.comment.replace("\r\n", "\n").strip(),
                 created_at=now,
                 updated_at=now,
                 **snapshot,

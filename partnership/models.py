@@ -7,6 +7,7 @@ leaking another trust's rows.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -145,12 +146,22 @@ class Trust(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(28)],
         help_text="Day of the month each rating round closes (inclusive).",
     )
+    # Divergence thresholds (DESIGN.md §5): divergent when q < q_threshold and |gap| >= divergent_gap;
+    # watch when |gap| >= watch_gap.
+    divergent_gap = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
+    watch_gap = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.50"))
+    q_threshold = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.050"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(min_group_size__gte=3), name="trust_min_group_size_gte_3"),
+            models.CheckConstraint(
+                condition=models.Q(watch_gap__gt=0, divergent_gap__gte=models.F("watch_gap"), q_threshold__gt=0)
+                & models.Q(q_threshold__lt=1),
+                name="trust_thresholds_valid",
+            ),
             models.CheckConstraint(
                 condition=models.Q(round_opens_day__gte=1, round_closes_day__lte=28)
                 & models.Q(round_closes_day__gte=models.F("round_opens_day")),

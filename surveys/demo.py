@@ -24,7 +24,7 @@ from .services.rounds import round_get_or_create
 from .statements import STATEMENTS
 
 MONTHS = 6
-RESPONSE_RATE = 0.8
+RESPONSE_RATE = {"board": 0.95, "operational": 0.8}  # senior leaders answer more reliably
 # Objective ref -> (clinical mean, managerial mean) in the first month and in the last.
 PATTERNS = {
     "OBJ-01": ((2.1, 4.0), (2.0, 4.1)),  # divergent, steady
@@ -34,10 +34,10 @@ PATTERNS = {
 DEFAULT = ((3.4, 3.6), (3.6, 3.7))  # aligned
 # Davies group -> mean relationship quality (1-5) and chance of expecting improvement.
 PULSE = {
-    "senior_nonclinical": (4.1, 0.7),
-    "senior_clinical": (3.5, 0.5),
-    "operational_nonclinical": (3.1, 0.35),
-    "operational_clinical": (2.6, 0.25),
+    "senior_nonclinical": (4.4, 0.75),
+    "senior_clinical": (3.6, 0.5),
+    "operational_nonclinical": (3.2, 0.35),
+    "operational_clinical": (2.5, 0.25),
 }
 
 
@@ -51,8 +51,8 @@ def _months_back(today, count):
     return list(reversed(periods))
 
 
-def _score(rng, mean):
-    return min(5, max(1, round(rng.gauss(mean, 0.8))))
+def _score(rng, mean, spread=0.8):
+    return min(5, max(1, round(rng.gauss(mean, spread))))
 
 
 def _round(trust, period, is_current):
@@ -81,7 +81,7 @@ def demo_seed(trust):
             closed_at = timezone.make_aware(timezone.datetime.combine(round_.closes_on, timezone.datetime.min.time()))
             new_ratings, new_pulses = [], []
             for member in raters:
-                if rng.random() > RESPONSE_RATE:
+                if rng.random() > RESPONSE_RATE[member.level]:
                     continue
                 snapshot = {
                     "professional_group": member.professional_group,
@@ -108,7 +108,7 @@ def demo_seed(trust):
                         )
                     )
                 quality_mean, improve_chance = PULSE[member.davies_group]
-                quality = _score(rng, quality_mean + 0.15 * progress)
+                quality = _score(rng, quality_mean + 0.15 * progress, spread=0.6)
                 outlook = (
                     Outlook.IMPROVE
                     if rng.random() < improve_chance

@@ -1,11 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from . import rounds_views, views
+from . import dashboard_views, rounds_views, views
+from .converters import PeriodConverter
+
+register_converter(PeriodConverter, "period")
 
 urlpatterns = [
     path("rate/", views.RateView.as_view(), name="rate"),
-    path("rate/<str:period>/", views.RateView.as_view(), name="rate_period"),
+    path("rate/<period:period>/", views.RateView.as_view(), name="rate_period"),
     path("rounds/", rounds_views.RoundListView.as_view(), name="round_list"),
-    path("rounds/<str:period>/edit/", rounds_views.RoundEditView.as_view(), name="round_edit"),
-    path("rounds/<str:period>/responses/", rounds_views.RoundResponsesView.as_view(), name="round_responses"),
+    path("rounds/<period:period>/edit/", rounds_views.RoundEditView.as_view(), name="round_edit"),
+    path("rounds/<period:period>/responses/", rounds_views.RoundResponsesView.as_view(), name="round_responses"),
+    path("dashboard/", dashboard_views.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/<period:period>/", dashboard_views.DashboardView.as_view(), name="dashboard_period"),
+    path(
+        "dashboard/<period:period>/directorates/<int:directorate_id>/",
+        dashboard_views.DashboardView.as_view(),
+        name="dashboard_directorate",
+    ),
 ]

@@ -77,10 +77,10 @@ NAMED = [
     ("directorate_manager", "managerial", "operational", 2, False, "dm.womens"),
     ("directorate_manager", "managerial", "operational", 3, False, "dm.support"),
 ]
-# Further board members: 4 clinical (e.g. deputy medical directors, non-executive clinicians)
+# Further board members: 6 clinical (e.g. deputy medical directors, non-executive clinicians)
 # and 5 managerial (finance, operations, strategy, workforce directors, chair).
-EXTRA_BOARD = [("clinical", 4), ("managerial", 5)]
-CONSULTANTS = 22
+EXTRA_BOARD = [("clinical", 6), ("managerial", 5)]
+CONSULTANTS = 20
 MANAGERS = 18
 
 

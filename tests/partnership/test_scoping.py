@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from surveys.services.rounds import round_get_or_create
-from tests.factories import MembershipFactory, ObjectiveFactory
+from tests.factories import DirectorateFactory, MembershipFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,7 @@ def objects_of(trust):
     return {
         "membership_id": MembershipFactory(trust=trust).pk,
         "ref": ObjectiveFactory(trust=trust, ref=f"OBJ-{trust.code}", status="proposed").ref,
+        "directorate_id": DirectorateFactory(trust=trust).pk,
         "period": round_get_or_create(trust=trust, period=date(2026, 1 + len(trust.code) % 12, 1)).slug,
     }
 

@@ -24,7 +24,8 @@ def rate_url(trust):
 
 
 def period_url(trust, period):
-    return reverse("rate_period", args=[trust.code, period])
+    # Built by hand: malformed periods cannot be reversed (the URL only matches YYYY-MM).
+    return f"{reverse('rate', args=[trust.code])}{period}/"
 
 
 def html(response):

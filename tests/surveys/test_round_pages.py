@@ -36,7 +36,8 @@ def list_url(trust):
 def edit_url(round_or_trust, period=None):
     if period is None:
         round_or_trust, period = round_or_trust.trust, round_or_trust.slug
-    return reverse("round_edit", kwargs={"trust_code": round_or_trust.code, "period": period})
+    # Built by hand: malformed periods cannot be reversed (the URL only matches YYYY-MM).
+    return f"{list_url(round_or_trust)}{period}/edit/"
 
 
 def reloaded(round_):

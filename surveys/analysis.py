@@ -1,0 +1,134 @@
+"""The query layer for divergence: fetch what a round's analysis needs, hand it to the pure
+functions in divergence.py, return plain data for pages, CSVs and (later) reports.
+
+The database does the exact part: ratings are counted per (round, objective, group, level,
+score), so a trust's round arrives as at most objectives × 4 × 6 rows whatever the number of
+ratings, and the score lists for the Mann–Whitney test are rebuilt from those counts. The
+pulse is fetched as one small row per respondent. Each function runs a fixed number of
+queries, whatever the number of ratings, objectives or periods.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from objectives.models import Objective, Status
+
+from . import divergence
+from .models import PulseResponse, Rating, RatingRound
+from .statements import STATEMENTS
+
+HISTORY_PERIODS = 12
+
+
+def thresholds_of(trust):
+    return divergence.Thresholds(
+        min_group_size=trust.min_group_size,
+        divergent_gap=trust.divergent_gap,
+        watch_gap=trust.watch_gap,
+        q_threshold=trust.q_threshold,
+    )
+
+
+def _score_rows(round_ids):
+    """{round id: [ScoreRow]} from one grouped query."""
+    counted = (
+        Rating.objects.filter(round_id__in=round_ids)
+        .values("round_id", "objective_id", "professional_group", "level", "score")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = {round_id: [] for round_id in round_ids}
+    for row in counted:
+        rows[row["round_id"]].append(
+            divergence.ScoreRow(row["objective_id"], row["professional_group"], row["level"], row["score"], row["n"])
+        )
+    return rows
+
+
+def objectives_of_round(round_, rated_ids):
+    """The objectives a round's table lists: every objective rated in it, plus those agreed by
+    the round's close date that are still agreed (rateable then, even if nobody rated them)."""
+    closed_by = timezone.make_aware(datetime.combine(round_.closes_on, time.max))
+    return list(
+        Objective.objects.filter(trust_id=round_.trust_id)
+        .filter(
+            Q(pk__in=rated_ids)
+            | Q(status=Status.AGREED, agreed_at__lte=closed_by)
+            | Q(status=Status.AGREED, agreed_at__isnull=True, created_at__lte=closed_by)  # imported as agreed
+        )
+        .select_related("directorate")
+        .order_by("ref")
+    )
+
+
+@dataclass
+class RoundAnalysis:
+    round: RatingRound
+    results: list  # divergence.ObjectiveResult, sorted for attention; .objective is an Objective
+    history: dict  # objective id -> [(period label, gap or None)] oldest first, this round last
+    periods: list  # the rounds of the history, oldest first
+    pulse: divergence.PulseSummary
+    thresholds: divergence.Thresholds
+    counts: dict = field(default_factory=dict)  # status -> number of objectives
+
+    def for_directorate(self, directorate_id):
+        """The same analysis limited to one directorate's objectives (q-values stay trust-wide)."""
+        results = [r for r in self.results if r.objective.directorate_id == directorate_id]
+        return RoundAnalysis(
+            self.round, results, self.history, self.periods, self.pulse, self.thresholds, _counts(results)
+        )
+
+
+def _counts(results):
+    counts = dict.fromkeys(divergence.STATUS_ORDER, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts
+
+
+def pulse_rows(round_):
+    return [
+        divergence.PulseRow(**row)
+        for row in PulseResponse.objects.filter(round=round_).values(
+            "professional_group", "level", "quality", "outlook", "category", "statements"
+        )
+    ]
+
+
+def round_analysis(round_):
+    """Everything the dashboard, the objective pages and the CSVs show for one round.
+
+    Four queries: the rounds of the history window, the counted scores of all of them, the
+    objectives, the pulse rows.
+    """
+    trust = round_.trust
+    thresholds = thresholds_of(trust)
+    periods = list(
+        RatingRound.objects.filter(trust_id=trust.pk, period__lte=round_.period).order_by("-period")[:HISTORY_PERIODS]
+    )[::-1]
+    rows = _score_rows([r.pk for r in periods])
+    current_rows = rows[round_.pk]
+    objectives = objectives_of_round(round_, {row.objective for row in current_rows})
+    by_id = {o.pk: o for o in objectives}
+    results = divergence.round_results(current_rows, thresholds, objectives=list(by_id))
+    history = {o.pk: [] for o in objectives}
+    for period in periods[:-1]:
+        gaps = {r.objective: r.gap for r in divergence.round_results(rows[period.pk], thresholds)}
+        for pk, series in history.items():
+            series.append(gaps.get(pk))  # None: not rated (or suppressed) that period
+    divergence.with_trends(results, history)
+    for result in results:
+        history[result.objective].append(result.gap)
+        result.objective = by_id[result.objective]
+    results = divergence.sorted_for_attention(results)
+    pulse = divergence.pulse_summary(pulse_rows(round_), thresholds.min_group_size, tuple(STATEMENTS))
+    labelled = {pk: list(zip([p.period for p in periods], gaps, strict=True)) for pk, gaps in history.items()}
+    return RoundAnalysis(round_, results, labelled, periods, pulse, thresholds, _counts(results))
+
+
+def latest_closed_round(trust, today=None):
+    today = today or timezone.localdate()
+    return RatingRound.objects.filter(trust_id=trust.pk).closed_on(today).order_by("-period").first()

@@ -1,0 +1,118 @@
+"""The divergence dashboard: for a closed round, where doctors and managers see the same
+objective differently, whether the gap is real and growing, and which Davies group drives it."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView
+
+from partnership.models import Directorate
+from partnership.scoping import TrustScopedMixin
+
+from . import divergence
+from .analysis import latest_closed_round, round_analysis
+from .models import Category, Outlook, RatingRound
+from .selectors import round_response_counts
+from .services.rounds import period_parse
+
+GROUP_LABELS = {
+    "clinical": "Clinical",
+    "managerial": "Managerial",
+    "senior_clinical": "Senior clinical",
+    "senior_nonclinical": "Senior non-clinical",
+    "operational_clinical": "Operational clinical",
+    "operational_nonclinical": "Operational non-clinical",
+}
+CATEGORY_COLOURS = {"partnership": "#007f3b", "tension": "#78be20", "tolerance": "#ffb81c", "unresolved": "#d5281b"}
+OUTLOOK_COLOURS = {"improve": "#005eb8", "same": "#aeb7bd", "deteriorate": "#d5281b"}
+
+
+def dashboard_rows(analysis):
+    """One row per objective for the heatmap: cells in GROUPS order, gaps for the sparkline."""
+    rows = []
+    for result in analysis.results:
+        history = analysis.history.get(result.objective.pk, [])
+        rows.append(
+            {
+                "result": result,
+                "objective": result.objective,
+                "cells": [(GROUP_LABELS[g], result.groups[g]) for g in divergence.GROUPS],
+                "gaps": [gap for _, gap in history],
+                "periods": [period.strftime("%b") for period, _ in history],
+            }
+        )
+    return rows
+
+
+def pulse_context(pulse):
+    groups = [(GROUP_LABELS[g], g, pulse.groups[g]) for g in divergence.GROUPS]
+    return {
+        "groups": groups,
+        "category_rows": [(label, group.category_shares) for label, _, group in groups],
+        "category_keys": [(c.value, c.label, CATEGORY_COLOURS[c.value]) for c in Category],
+        "outlook_rows": [(label, group.outlook_shares) for label, _, group in groups],
+        "outlook_keys": [(o.value, o.label, OUTLOOK_COLOURS[o.value]) for o in Outlook],
+        "quality_gap": pulse.quality_gap,
+        "quality_p": pulse.quality_p,
+    }
+
+
+def closed_round_or_404(trust, period_text):
+    """The trust's round for YYYY-MM if it has closed; 404 for a bad, unknown, open or future one."""
+    try:
+        period = period_parse(period_text)
+    except ValueError as exc:
+        raise Http404("No such round.") from exc
+    round_ = RatingRound.objects.filter(trust_id=trust.pk, period=period).closed_on(timezone.localdate()).first()
+    if round_ is None:
+        raise Http404("No closed round for that month.")
+    return round_
+
+
+class DashboardView(TrustScopedMixin, TemplateView):
+    template_name = "surveys/dashboard.html"
+
+    def get(self, request, *args, **kwargs):
+        # The round/directorate picker submits ?round=YYYY-MM&directorate=ID: go to its canonical URL.
+        chosen = request.GET.get("round", "")
+        if chosen and "period" not in kwargs:
+            try:
+                period_parse(chosen)
+            except ValueError as exc:
+                raise Http404("No such round.") from exc
+            directorate = request.GET.get("directorate", "")
+            if directorate.isdigit():
+                return redirect("dashboard_directorate", self.trust.code, chosen, int(directorate))
+            return redirect("dashboard_period", self.trust.code, chosen)
+        return super().get(request, *args, **kwargs)
+
+    @cached_property
+    def round(self):
+        if "period" in self.kwargs:
+            return closed_round_or_404(self.trust, self.kwargs["period"])
+        return latest_closed_round(self.trust)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        directorate = None
+        if "directorate_id" in self.kwargs:
+            directorate = get_object_or_404(Directorate, pk=self.kwargs["directorate_id"])
+        analysis = round_analysis(self.round) if self.round else None
+        if analysis and directorate:
+            analysis = analysis.for_directorate(directorate.pk)
+        context.update(
+            analysis=analysis,
+            rows=dashboard_rows(analysis) if analysis else [],
+            group_labels=[GROUP_LABELS[g] for g in divergence.GROUPS],
+            pulse=pulse_context(analysis.pulse) if analysis else None,
+            responses=round_response_counts(self.round) if self.round else None,
+            directorate=directorate,
+            directorates=list(Directorate.objects.order_by("name")),
+            closed_rounds=list(
+                RatingRound.objects.closed_on(timezone.localdate())
+                .order_by("-period")
+                .values_list("period", flat=True)[:24]
+            ),
+        )
+        return context

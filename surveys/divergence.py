@@ -1,0 +1,324 @@
+"""Divergence between doctors' and managers' views: pure functions, exactly DESIGN.md §5.
+
+No ORM, no Django settings: plain rows in, plain results out, so the statistics are easy to
+test against hand-computed and scipy-computed values and to benchmark.
+
+Rounding: means and gaps are Decimal with 2 places, p and q 4 places, effect sizes 3 places,
+shares 3 places, all ROUND_HALF_UP from exact values (a mean is computed as sum/n in Decimal,
+never through a binary float). The gap is the difference of the two 2-place means, so that a
+reader of the CSV gets the same number by subtracting the columns. The status compares the
+shown (rounded) q and gap with the thresholds, for the same reason.
+
+Suppression is anonymity: a group of fewer than `min_group_size` people has no mean, no test
+and no shares. Differencing is closed too: where a professional group is shown and exactly one
+of its two Davies sub-groups is suppressed, the other sub-group is suppressed as well, since
+its values would give the hidden one away by subtraction.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from scipy.stats import false_discovery_control, mannwhitneyu
+
+CLINICAL, MANAGERIAL = "clinical", "managerial"
+BOARD, OPERATIONAL = "board", "operational"
+PROFESSIONAL_GROUPS = (CLINICAL, MANAGERIAL)
+# Davies group -> (professional group, level)
+DAVIES_GROUPS = {
+    "senior_clinical": (CLINICAL, BOARD),
+    "senior_nonclinical": (MANAGERIAL, BOARD),
+    "operational_clinical": (CLINICAL, OPERATIONAL),
+    "operational_nonclinical": (MANAGERIAL, OPERATIONAL),
+}
+GROUPS = (*PROFESSIONAL_GROUPS, *DAVIES_GROUPS)  # the six rows/columns every result is split by
+DAVIES_OF = {pro: [d for d, (p, _) in DAVIES_GROUPS.items() if p == pro] for pro in PROFESSIONAL_GROUPS}
+
+DIVERGENT, WATCH, ALIGNED, INSUFFICIENT = "divergent", "watch", "aligned", "insufficient"
+STATUS_ORDER = {DIVERGENT: 0, WATCH: 1, ALIGNED: 2, INSUFFICIENT: 3}
+
+GOOD_QUALITY = {4, 5}
+OUTLOOKS = ("improve", "same", "deteriorate")
+CATEGORIES = ("partnership", "tension", "tolerance", "unresolved")
+# The 2002 national survey (DESIGN.md §1): share rating the relationship 4 or 5.
+BENCHMARK_GOOD_SHARE = {"senior_nonclinical": Decimal("0.76"), "operational_clinical": Decimal("0.37")}
+
+TWO, THREE, FOUR = Decimal("0.01"), Decimal("0.001"), Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_group_size: int = 5
+    divergent_gap: Decimal = Decimal("1.00")
+    watch_gap: Decimal = Decimal("0.50")
+    q_threshold: Decimal = Decimal("0.05")
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """`count` ratings of one objective with the same score from raters of one group and level
+    (their group and level when rating). score None = can't judge. Objectives are keys (ids or
+    refs), never model instances."""
+
+    objective: object
+    professional_group: str
+    level: str
+    score: int | None
+    count: int = 1
+
+
+def davies_group(professional_group, level):
+    for name, key in DAVIES_GROUPS.items():
+        if key == (professional_group, level):
+            return name
+    raise ValueError(f"unknown group/level {professional_group!r}/{level!r}")
+
+
+def quantize(value, places):
+    return None if value is None else Decimal(value).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def exact_mean(values):
+    """The arithmetic mean of integers as an exact Decimal (None for no values)."""
+    return Decimal(sum(values)) / Decimal(len(values)) if values else None
+
+
+def visible_groups(counts, min_group_size):
+    """The groups (of GROUPS) whose values may be shown, given each group's n.
+
+    A group is shown when n >= min_group_size, except that a Davies sub-group is hidden when
+    its sibling is hidden (with at least one person in it) and their professional group is
+    shown: parent minus shown sibling would give the hidden one (differencing).
+    """
+    shown = {group for group in GROUPS if counts.get(group, 0) >= min_group_size}
+    for professional, pair in DAVIES_OF.items():
+        hidden = [group for group in pair if group not in shown and counts.get(group, 0) > 0]
+        if professional in shown and hidden and len(hidden) < len(pair):
+            shown -= set(pair)  # the shown sibling minus the parent would reveal the hidden one
+    return shown
+
+
+@dataclass
+class GroupStat:
+    n: int
+    mean: Decimal | None  # None: suppressed (or nobody)
+
+
+@dataclass
+class ObjectiveResult:
+    objective: object
+    groups: dict  # group name -> GroupStat, for all six GROUPS
+    gap: Decimal | None
+    p_value: Decimal | None
+    effect_size: Decimal | None
+    q_value: Decimal | None = None
+    status: str = INSUFFICIENT
+    raw_p: float | None = field(default=None, repr=False)
+    trend: Decimal | None = None
+    widening: bool = False
+
+    @property
+    def n_clinical(self):
+        return self.groups[CLINICAL].n
+
+    @property
+    def n_managerial(self):
+        return self.groups[MANAGERIAL].n
+
+    @property
+    def mean_clinical(self):
+        return self.groups[CLINICAL].mean
+
+    @property
+    def mean_managerial(self):
+        return self.groups[MANAGERIAL].mean
+
+
+def _scores_by_group(rows):
+    """{objective: {group: [scores]}} for the six groups, null scores left out."""
+    by_objective = defaultdict(lambda: {group: [] for group in GROUPS})
+    for row in rows:
+        groups = by_objective[row.objective]
+        if row.score is None:
+            continue
+        groups[row.professional_group].extend([row.score] * row.count)
+        groups[davies_group(row.professional_group, row.level)].extend([row.score] * row.count)
+    return by_objective
+
+
+def mann_whitney(clinical, managerial):
+    """(two-sided p, rank-biserial r) exactly as DESIGN.md §5: scipy's default method, U of C."""
+    result = mannwhitneyu(clinical, managerial, alternative="two-sided")
+    p = float(result.pvalue)
+    if math.isnan(p):  # defensive: scipy returns 1.0 for all-tied samples today
+        p = 1.0
+    r = 2 * float(result.statistic) / (len(clinical) * len(managerial)) - 1
+    return p, r
+
+
+def objective_result(objective, scores, thresholds):
+    """The result for one objective from {group: [scores]} (q and status are set later)."""
+    counts = {group: len(values) for group, values in scores.items()}
+    shown = visible_groups(counts, thresholds.min_group_size)
+    groups = {
+        group: GroupStat(counts[group], quantize(exact_mean(scores[group]), TWO) if group in shown else None)
+        for group in GROUPS
+    }
+    both = CLINICAL in shown and MANAGERIAL in shown
+    gap = p = r = raw_p = None
+    if both:
+        gap = groups[CLINICAL].mean - groups[MANAGERIAL].mean
+        raw_p, raw_r = mann_whitney(scores[CLINICAL], scores[MANAGERIAL])
+        p, r = quantize(raw_p, FOUR), quantize(raw_r, THREE)
+    return ObjectiveResult(objective, groups, gap, p, r, raw_p=raw_p)
+
+
+def status_for(result, thresholds):
+    if result.gap is None or result.q_value is None:
+        return INSUFFICIENT
+    size = abs(result.gap)
+    if result.q_value < thresholds.q_threshold and size >= thresholds.divergent_gap:
+        return DIVERGENT
+    if size >= thresholds.watch_gap:
+        return WATCH
+    return ALIGNED
+
+
+def round_results(rows, thresholds=Thresholds(), objectives=()):
+    """Per-objective results for one trust's round, q-values across its objectives.
+
+    `rows`: ScoreRow-like objects (objective, professional_group, level, score).
+    `objectives`: objectives to include even with no ratings (rateable in the round).
+    Returned in the order of `objectives`, then of first appearance in `rows`.
+    """
+    scores = _scores_by_group(rows)
+    order = list(dict.fromkeys([*objectives, *scores]))
+    results = [objective_result(o, scores.get(o) or {g: [] for g in GROUPS}, thresholds) for o in order]
+    tested = [result for result in results if result.raw_p is not None]
+    if tested:
+        q_values = false_discovery_control([result.raw_p for result in tested])
+        for result, q in zip(tested, q_values, strict=True):
+            result.q_value = quantize(min(1.0, float(q)), FOUR)
+    for result in results:
+        result.status = status_for(result, thresholds)
+    return results
+
+
+def trend(gaps):
+    """(change in gap since the previous period, widening flag) from gaps oldest→newest.
+
+    The change is blank unless both of the last two gaps are known; widening means |gap| grew
+    two periods running (the last three gaps known and strictly growing in size).
+    """
+    change = gaps[-1] - gaps[-2] if len(gaps) >= 2 and None not in gaps[-2:] else None
+    widening = len(gaps) >= 3 and None not in gaps[-3:] and abs(gaps[-3]) < abs(gaps[-2]) < abs(gaps[-1])
+    return change, widening
+
+
+def with_trends(results, history):
+    """Set `trend` and `widening` on this round's results from `history`: {objective: [gap of
+    each earlier period, oldest first]} (None where a period had no gap)."""
+    for result in results:
+        change, widening = trend([*history.get(result.objective, []), result.gap])
+        result.trend, result.widening = change, widening
+    return results
+
+
+def sorted_for_attention(results):
+    """Divergent first, then watch, aligned, insufficient; within each, the widest gap first."""
+    return sorted(
+        results,
+        key=lambda r: (STATUS_ORDER[r.status], -abs(r.gap) if r.gap is not None else 0, str(r.objective)),
+    )
+
+
+# --- The relationship pulse ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PulseRow:
+    professional_group: str
+    level: str
+    quality: int | None
+    outlook: str  # "" = no answer
+    category: str
+    statements: dict
+
+
+def _share(count, total):
+    return quantize(Decimal(count) / Decimal(total), THREE) if total else None
+
+
+@dataclass
+class PulseGroup:
+    n: int | None  # None when suppressed
+    good_share: Decimal | None = None
+    outlook_shares: dict = field(default_factory=dict)  # outlook -> share (None when suppressed)
+    category_shares: dict = field(default_factory=dict)
+    statement_means: dict = field(default_factory=dict)  # statement key -> mean (2 places) or None
+    benchmark_good_share: Decimal | None = None
+
+
+@dataclass
+class PulseSummary:
+    groups: dict  # group name -> PulseGroup, all six GROUPS
+    quality_gap: Decimal | None  # clinical − managerial mean quality (2-place means)
+    quality_p: Decimal | None
+
+
+def pulse_summary(rows, min_group_size=5, statement_keys=()):
+    """DESIGN.md §5 pulse: per group n, good_share, outlook and category shares (fractions of
+    that group's non-blank answers to each question, 3 places), statement means, and the
+    quality gap tested like an objective. A group of fewer than `min_group_size` respondents is
+    suppressed entirely; a question answered by fewer than that many in a shown group has blank
+    shares (nothing is derived from fewer people)."""
+    members = {group: [] for group in GROUPS}
+    for row in rows:
+        members[row.professional_group].append(row)
+        members[davies_group(row.professional_group, row.level)].append(row)
+    shown = visible_groups({g: len(m) for g, m in members.items()}, min_group_size)
+    groups = {}
+    for group in GROUPS:
+        if group not in shown:
+            groups[group] = PulseGroup(
+                n=None,
+                outlook_shares=dict.fromkeys(OUTLOOKS),
+                category_shares=dict.fromkeys(CATEGORIES),
+                statement_means=dict.fromkeys(statement_keys),
+                benchmark_good_share=BENCHMARK_GOOD_SHARE.get(group),
+            )
+            continue
+        answers = members[group]
+        qualities = [r.quality for r in answers if r.quality is not None]
+        outlooks = [r.outlook for r in answers if r.outlook]
+        categories = [r.category for r in answers if r.category]
+        enough = lambda values: len(values) >= min_group_size  # noqa: E731
+        statement_means = {}
+        for key in statement_keys:
+            values = [r.statements[key] for r in answers if r.statements.get(key) is not None]
+            statement_means[key] = quantize(exact_mean(values), TWO) if enough(values) else None
+        groups[group] = PulseGroup(
+            n=len(answers),
+            good_share=_share(sum(q in GOOD_QUALITY for q in qualities), len(qualities)) if enough(qualities) else None,
+            outlook_shares={
+                o: _share(outlooks.count(o), len(outlooks)) if enough(outlooks) else None for o in OUTLOOKS
+            },
+            category_shares={
+                c: _share(categories.count(c), len(categories)) if enough(categories) else None for c in CATEGORIES
+            },
+            statement_means=statement_means,
+            benchmark_good_share=BENCHMARK_GOOD_SHARE.get(group),
+        )
+    clinical = [r.quality for r in members[CLINICAL] if r.quality is not None]
+    managerial = [r.quality for r in members[MANAGERIAL] if r.quality is not None]
+    gap = p = None
+    if (
+        CLINICAL in shown
+        and MANAGERIAL in shown
+        and len(clinical) >= min_group_size
+        and len(managerial) >= min_group_size
+    ):
+        gap = quantize(exact_mean(clinical), TWO) - quantize(exact_mean(managerial), TWO)
+        p = quantize(mann_whitney(clinical, managerial)[0], FOUR)
+    return PulseSummary(groups=groups, quality_gap=gap, quality_p=p)

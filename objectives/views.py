@@ -12,6 +12,7 @@ from partnership.scoping import TrustScopedMixin
 from . import rules, services
 from .forms import ObjectiveFilterForm, ObjectiveForm
 from .models import Objective, Side, SignOff
+from .panels import detail_panels_render
 from .selectors import objective_history, objective_list
 
 
@@ -142,6 +143,7 @@ class ObjectiveDetailView(ObjectiveMixin, TemplateView):
             objective=objective,
             sides=sides,
             history=objective_history(objective),
+            panels=detail_panels_render(objective, member),
             can_edit=rules.can_edit(member, objective),
             can_propose=rules.can_propose(member, objective),
             can_sign_off=rules.can_sign_off(member, objective, signed),

@@ -10,6 +10,7 @@ ACTION_ROLES = {
     "objectives.import": {Role.ADMINISTRATOR},
     "rounds.manage": {Role.ADMINISTRATOR},
     "rounds.responses": {Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR, Role.DIRECTORATE_MANAGER},
+    "settings.analysis": {Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR, Role.CHIEF_EXECUTIVE},
 }
 
 

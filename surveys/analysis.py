@@ -132,3 +132,46 @@ def round_analysis(round_):
 def latest_closed_round(trust, today=None):
     today = today or timezone.localdate()
     return RatingRound.objects.filter(trust_id=trust.pk).closed_on(today).order_by("-period").first()
+
+
+@dataclass
+class ObjectivePeriod:
+    round: RatingRound
+    result: object  # divergence.ObjectiveResult, or None when not rated that period
+
+
+def objective_history(objective, today=None):
+    """The objective's results in each of the trust's last 12 closed rounds, oldest first.
+
+    Statuses need each round's q-values, which depend on all of that round's objectives, so
+    every objective of those rounds is analysed: still two queries in all.
+    """
+    today = today or timezone.localdate()
+    trust = objective.trust
+    thresholds = thresholds_of(trust)
+    rounds = list(RatingRound.objects.filter(trust_id=trust.pk).closed_on(today).order_by("-period")[:HISTORY_PERIODS])[
+        ::-1
+    ]
+    rows = _score_rows([r.pk for r in rounds])
+    periods = []
+    for round_ in rounds:
+        results = {r.objective: r for r in divergence.round_results(rows[round_.pk], thresholds)}
+        periods.append(ObjectivePeriod(round_, results.get(objective.pk)))
+    return periods
+
+
+def objective_comments(objective, round_, result):
+    """The round's comments on the objective grouped by professional group, without names or
+    times, only for groups shown in the analysis (n ≥ min_group_size). Sorted by text, so
+    their order says nothing about who wrote first."""
+    if result is None:
+        return {}
+    shown = [g for g in divergence.PROFESSIONAL_GROUPS if result.groups[g].mean is not None]
+    comments = {group: [] for group in shown}
+    for group, text in (
+        Rating.objects.filter(round=round_, objective=objective, professional_group__in=shown)
+        .exclude(comment="")
+        .values_list("professional_group", "comment")
+    ):
+        comments[group].append(text)
+    return {group: sorted(texts, key=str.casefold) for group, texts in comments.items()}

@@ -6,4 +6,4 @@ class SurveysConfig(AppConfig):
     verbose_name = "Rating rounds and reports"
 
     def ready(self):
-        from . import home  # noqa: F401 -- registers the home page panel
+        from . import home, objective_panel  # noqa: F401 -- register the home and objective page panels

@@ -32,6 +32,26 @@ PATTERNS = {
     "OBJ-03": ((2.2, 3.9), (3.5, 3.7)),  # converging
 }
 DEFAULT = ((3.4, 3.6), (3.6, 3.7))  # aligned
+# A few comments, in the voice of each side, attached at random to ratings of these objectives.
+COMMENTS = {
+    ("OBJ-01", "clinical"): [
+        "Redesign boards still meet in the daytime when clinicians are in theatre.",
+        "We are asked to co-lead but the budget decisions are made elsewhere.",
+        "The stroke pathway work was a good example; the rest less so.",
+    ],
+    ("OBJ-01", "managerial"): [
+        "Every project now has a named clinical lead.",
+        "Attendance from clinical leads has improved since the spring.",
+    ],
+    ("OBJ-02", "clinical"): [
+        "Quality impact assessments arrive after the savings are already booked.",
+        "Our cost-improvement ideas are not heard until the plan is fixed.",
+    ],
+    ("OBJ-02", "managerial"): [
+        "All plans this year had a quality impact assessment signed by both leads.",
+        "The joint review panel is working well.",
+    ],
+}
 # Davies group -> mean relationship quality (1-5) and chance of expecting improvement.
 PULSE = {
     "senior_nonclinical": (4.4, 0.75),
@@ -95,6 +115,8 @@ def demo_seed(trust):
                     side = 0 if member.professional_group == "clinical" else 1
                     mean = start[side] + (end[side] - start[side]) * progress
                     score = None if rng.random() < 0.06 else _score(rng, mean)
+                    bank = COMMENTS.get((objective.ref, member.professional_group), [])
+                    comment = rng.choice(bank) if bank and score is not None and rng.random() < 0.3 else ""
                     new_ratings.append(
                         Rating(
                             trust=trust,
@@ -102,6 +124,7 @@ def demo_seed(trust):
                             objective=objective,
                             rater=member,
                             score=score,
+                            comment=comment,
                             created_at=closed_at,
                             updated_at=closed_at,
                             **snapshot,

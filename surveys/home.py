@@ -6,7 +6,9 @@ from django.utils import timezone
 from partnership.home import home_panel
 from partnership.permissions import membership_can
 
+from .analysis import latest_closed_round, round_analysis
 from .models import PulseResponse, Rating, RatingRound
+from .presentation import GROUP_LABELS, dashboard_rows
 from .services.ratings import is_rater, objectives_rateable
 
 
@@ -34,3 +36,17 @@ def round_panel(membership):
             pulse_done=PulseResponse.objects.filter(round=open_round, rater=membership).exists(),
         )
     return context
+
+
+@home_panel("surveys/_home_dashboard.html", order=7)
+def dashboard_panel(membership):
+    """The latest closed round's divergence table: the first thing a board member sees."""
+    round_ = latest_closed_round(membership.trust)
+    if round_ is None:
+        return None
+    analysis = round_analysis(round_)
+    return {
+        "analysis": analysis,
+        "rows": dashboard_rows(analysis),
+        "group_labels": list(GROUP_LABELS.values()),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import dashboard_views, rounds_views, views
+from . import dashboard_views, report_views, rounds_views, settings_views, views
 from .converters import PeriodConverter
 
 register_converter(PeriodConverter, "period")
@@ -18,4 +18,7 @@ urlpatterns = [
         dashboard_views.DashboardView.as_view(),
         name="dashboard_directorate",
     ),
+    path("reports/<period:period>-pulse.csv", report_views.PulseCsvView.as_view(), name="report_pulse_csv"),
+    path("reports/<period:period>.csv", report_views.ReportCsvView.as_view(), name="report_csv"),
+    path("settings/analysis/", settings_views.AnalysisSettingsView.as_view(), name="analysis_settings"),
 ]

@@ -1,0 +1,38 @@
+"""The report and pulse CSV downloads of a closed round (DESIGN.md §6), for any member of the
+trust. The rows come from surveys.exports, the same functions the emailed report attaches."""
+
+from django.http import HttpResponse
+from django.views import View
+
+from partnership.scoping import TrustScopedMixin
+
+from .analysis import round_analysis
+from .dashboard_views import closed_round_or_404
+from .exports import pulse_csv_rows, report_csv_rows, write_csv
+
+
+class RoundCsvView(TrustScopedMixin, View):
+    """A CSV of one closed round: 404 for a bad, unknown, open or future period."""
+
+    rows = None  # function: RoundAnalysis -> rows
+    suffix = ""
+
+    def get(self, request, *args, **kwargs):
+        round_ = closed_round_or_404(self.trust, kwargs["period"])
+        round_.trust = self.trust  # already loaded: spare round_analysis a query
+        body = write_csv(self.rows(round_analysis(round_)))
+        response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+        # Trust codes are [A-Z0-9]{3,5} and the slug is YYYY-MM: nothing to escape.
+        filename = f"{self.trust.code}-{round_.slug}{self.suffix}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ReportCsvView(RoundCsvView):
+    rows = staticmethod(report_csv_rows)
+
+
+class PulseCsvView(RoundCsvView):
+    rows = staticmethod(pulse_csv_rows)
+    suffix = "-pulse"

@@ -1,0 +1,51 @@
+"""The trust's analysis settings page: minimum group size, divergence thresholds and the
+rating calendar. Thin: the form checks the numbers, the service (services/trust_settings.py)
+applies the rules, saves and logs; this view only translates its errors onto the form."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.utils.functional import cached_property
+from django.views.generic import FormView
+
+from partnership.permissions import membership_can
+from partnership.scoping import TrustScopedMixin
+
+from .services.trust_settings import FIELDS, changes_described, responses_exist, trust_settings_update
+from .settings_forms import AnalysisSettingsForm
+
+
+class AnalysisSettingsView(TrustScopedMixin, FormView):
+    template_name = "surveys/trust_settings.html"
+    form_class = AnalysisSettingsForm
+    required_action = "settings.analysis"
+
+    @cached_property
+    def locked(self):
+        """True once people have rated: the minimum group size can then only go up."""
+        return responses_exist(self.trust)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "trust": self.trust, "locked": self.locked}
+
+    def get_context_data(self, **kwargs):
+        form = kwargs.get("form") or self.get_form()
+        current = [(form.fields[field].label, getattr(self.trust, field)) for field in FIELDS]
+        return super().get_context_data(
+            current=current,
+            locked=self.locked,
+            can_manage_rounds=membership_can(self.membership, "rounds.manage"),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            changes = trust_settings_update(trust=self.trust, by=self.membership, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        if changes:
+            messages.success(self.request, f"Settings saved. Changed: {changes_described(changes)}.")
+        else:
+            messages.info(self.request, "Nothing changed: the settings were already as shown.")
+        return redirect("analysis_settings", trust_code=self.trust.code)

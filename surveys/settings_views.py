@@ -29,8 +29,8 @@ class AnalysisSettingsView(TrustScopedMixin, FormView):
         return {**super().get_form_kwargs(), "trust": self.trust, "locked": self.locked}
 
     def get_context_data(self, **kwargs):
-        form = kwargs.get("form") or self.get_form()
-        current = [(form.fields[field].label, getattr(self.trust, field)) for field in FIELDS]
+        labels = AnalysisSettingsForm.base_fields
+        current = [(labels[field].label, getattr(self.trust, field)) for field in FIELDS]
         return super().get_context_data(
             current=current,
             locked=self.locked,

@@ -96,7 +96,7 @@ def test_a_small_group_shows_a_dash_and_no_mean(client, trust, login):
     objective = ObjectiveFactory(trust=trust, status="agreed", ref="OBJ-01")
     round_ = round_get_or_create(trust=trust, period=date(2026, 1, 1))
     with scopes_disabled():
-        for i, (group, score) in enumerate([("clinical", 1)] * 2 + [("managerial", 5)] * 6):
+        for group, score in [("clinical", 1)] * 2 + [("managerial", 5)] * 6:
             rater = MembershipFactory(trust=trust, professional_group=group, role="board_member", level="board")
             Rating.objects.create(
                 trust=trust, round=round_, objective=objective, rater=rater, score=score,

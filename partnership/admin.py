@@ -29,6 +29,11 @@ class TrustAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     inlines = [DirectorateInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Changed on the trust's Settings page, whose rules (never lower the minimum group size
+        # once people have answered) the admin would bypass.
+        return ["min_group_size", "watch_gap", "divergent_gap", "q_threshold"] if obj else []
+
 
 @admin.register(Directorate)
 class DirectorateAdmin(admin.ModelAdmin):

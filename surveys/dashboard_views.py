@@ -16,6 +16,7 @@ from .models import RatingRound
 from .presentation import GROUP_LABELS, dashboard_rows, pulse_context
 from .selectors import round_response_counts
 from .services.rounds import period_parse
+from .talk import talking_points
 
 
 def closed_round_or_404(trust, period_text):
@@ -64,6 +65,7 @@ class DashboardView(TrustScopedMixin, TemplateView):
         context.update(
             analysis=analysis,
             rows=dashboard_rows(analysis) if analysis else [],
+            talking_points=talking_points(analysis) if analysis else [],
             group_labels=[GROUP_LABELS[g] for g in divergence.GROUPS],
             pulse=pulse_context(analysis.pulse) if analysis else None,
             responses=round_response_counts(self.round) if self.round else None,

@@ -26,6 +26,7 @@ SHARED_QUESTIONS = (
     "What would progress look like to both?",
 )
 WIDENING_QUESTION = "What has changed for each side over the last two months?"
+DEFAULT_THRESHOLDS = divergence.Thresholds()
 DAVIES_QUESTION = "How does this objective look from the board and from the front line?"
 
 
@@ -68,7 +69,8 @@ def _sides_line(result):
 
 def _evidence_line(result, thresholds):
     if result.status == divergence.DIVERGENT:
-        return f"A difference this size is unlikely to be chance (q = {result.q_value})."
+        q = "q < 0.0001" if result.q_value == 0 else f"q = {result.q_value}"
+        return f"A difference this size is unlikely to be chance ({q})."
     if result.status == divergence.WATCH:
         return f"The gap is past the {thresholds.watch_gap}-point watch level, though not judged divergent."
     return None
@@ -84,24 +86,35 @@ def _widening_line(result):
 
 
 def davies_line(result):
-    """Which level-and-profession groups rate the objective lowest and highest, or None.
+    """What the split by level shows, or None.
 
-    Only when the split by level is shown for at least one side (both of its Davies groups have
-    a mean: big enough, and not hidden to prevent differencing); otherwise the level split says
-    nothing a reader may see. Ties are named together."""
-    pairs = divergence.DAVIES_OF.values()
-    if not any(all(result.groups[g].mean is not None for g in pair) for pair in pairs):
+    Only when both Davies groups of at least one side are shown (big enough, and not hidden to
+    prevent differencing); otherwise the level split says nothing a reader may see. With all
+    four shown: which groups rate the objective lowest and highest (ties named together). With
+    one side's pair only: how its two levels compare, within that side (naming the lowest of
+    the groups shown would mislead when the other side's levels are hidden)."""
+    means = {g: result.groups[g].mean for g in divergence.DAVIES_GROUPS}
+    full = [side for side, pair in divergence.DAVIES_OF.items() if all(means[g] is not None for g in pair)]
+    if not full:
         return None
-    shown = {g: result.groups[g].mean for g in divergence.DAVIES_GROUPS if result.groups[g].mean is not None}
-    low, high = min(shown.values()), max(shown.values())
-    if low == high:
+    if len(full) == len(divergence.DAVIES_OF):
+        low, high = min(means.values()), max(means.values())
+        if low == high:
+            return None
+        lowest = [DAVIES_NAMES[g] for g, mean in means.items() if mean == low]
+        highest = [DAVIES_NAMES[g] for g, mean in means.items() if mean == high]
+        return f"{_sentence_start(_join(lowest))} rate it lowest ({low}); {_join(highest)} rate it highest ({high})."
+    [side] = full
+    lower, higher = sorted(divergence.DAVIES_OF[side], key=lambda g: (means[g], g))
+    if means[lower] == means[higher]:
         return None
-    lowest = [DAVIES_NAMES[g] for g, mean in shown.items() if mean == low]
-    highest = [DAVIES_NAMES[g] for g, mean in shown.items() if mean == high]
-    return f"{_sentence_start(_join(lowest))} rate it lowest ({low}); {_join(highest)} rate it highest ({high})."
+    return (
+        f"Among {SIDE_NAMES[side]}, {DAVIES_NAMES[lower]} rate it lower ({means[lower]}) "
+        f"than {DAVIES_NAMES[higher]} ({means[higher]})."
+    )
 
 
-def talking_point(result, thresholds=divergence.Thresholds()):
+def talking_point(result, thresholds=DEFAULT_THRESHOLDS):
     davies = davies_line(result)
     lines = [
         _sides_line(result),
@@ -134,5 +147,5 @@ def talking_points(analysis, limit=3):
     results = [r for r in analysis.results if r.gap is not None]
     divergent = sorted((r for r in results if r.status == divergence.DIVERGENT), key=_by_gap)
     widening = sorted((r for r in results if r.widening and r.status != divergence.DIVERGENT), key=_by_gap)
-    thresholds = getattr(analysis, "thresholds", None) or divergence.Thresholds()
+    thresholds = getattr(analysis, "thresholds", None) or DEFAULT_THRESHOLDS
     return [talking_point(result, thresholds) for result in [*divergent, *widening][:limit]]

@@ -153,7 +153,8 @@ def mann_whitney(clinical, managerial):
     p = float(result.pvalue)
     if math.isnan(p):  # defensive: scipy returns 1.0 for all-tied samples today
         p = 1.0
-    r = 2 * float(result.statistic) / (len(clinical) * len(managerial)) - 1
+    # U is a multiple of 0.5, exact as a float and as a Decimal: r stays exact until rounded.
+    r = 2 * Decimal(float(result.statistic)) / (len(clinical) * len(managerial)) - 1
     return p, r
 
 
@@ -271,13 +272,27 @@ def pulse_summary(rows, min_group_size=5, statement_keys=()):
     """DESIGN.md §5 pulse: per group n, good_share, outlook and category shares (fractions of
     that group's non-blank answers to each question, 3 places), statement means, and the
     quality gap tested like an objective. A group of fewer than `min_group_size` respondents is
-    suppressed entirely; a question answered by fewer than that many in a shown group has blank
-    shares (nothing is derived from fewer people)."""
+    suppressed entirely; within the shown groups, each question applies the same rules to the
+    people who answered it (fewer than the minimum, or revealing such a group by subtraction:
+    blank), so nothing is derived from fewer people."""
     members = {group: [] for group in GROUPS}
     for row in rows:
         members[row.professional_group].append(row)
         members[davies_group(row.professional_group, row.level)].append(row)
     shown = visible_groups({g: len(m) for g, m in members.items()}, min_group_size)
+
+    def answered_by(has_answer):
+        """Groups whose answers to one question may be shown: the same rules (size and
+        differencing) applied to the people who answered it, within the shown groups."""
+        counts = {g: sum(1 for r in m if has_answer(r)) for g, m in members.items()}
+        return visible_groups(counts, min_group_size) & shown
+
+    answered = {
+        "quality": answered_by(lambda r: r.quality is not None),
+        "outlook": answered_by(lambda r: bool(r.outlook)),
+        "category": answered_by(lambda r: bool(r.category)),
+        **{key: answered_by(lambda r, key=key: r.statements.get(key) is not None) for key in statement_keys},
+    }
     groups = {}
     for group in GROUPS:
         if group not in shown:
@@ -293,19 +308,20 @@ def pulse_summary(rows, min_group_size=5, statement_keys=()):
         qualities = [r.quality for r in answers if r.quality is not None]
         outlooks = [r.outlook for r in answers if r.outlook]
         categories = [r.category for r in answers if r.category]
-        enough = lambda values: len(values) >= min_group_size  # noqa: E731
         statement_means = {}
         for key in statement_keys:
             values = [r.statements[key] for r in answers if r.statements.get(key) is not None]
-            statement_means[key] = quantize(exact_mean(values), TWO) if enough(values) else None
+            statement_means[key] = quantize(exact_mean(values), TWO) if group in answered[key] else None
+        good = _share(sum(q in GOOD_QUALITY for q in qualities), len(qualities))
         groups[group] = PulseGroup(
             n=len(answers),
-            good_share=_share(sum(q in GOOD_QUALITY for q in qualities), len(qualities)) if enough(qualities) else None,
+            good_share=good if group in answered["quality"] else None,
             outlook_shares={
-                o: _share(outlooks.count(o), len(outlooks)) if enough(outlooks) else None for o in OUTLOOKS
+                o: _share(outlooks.count(o), len(outlooks)) if group in answered["outlook"] else None for o in OUTLOOKS
             },
             category_shares={
-                c: _share(categories.count(c), len(categories)) if enough(categories) else None for c in CATEGORIES
+                c: _share(categories.count(c), len(categories)) if group in answered["category"] else None
+                for c in CATEGORIES
             },
             statement_means=statement_means,
             benchmark_good_share=BENCHMARK_GOOD_SHARE.get(group),
@@ -313,12 +329,7 @@ def pulse_summary(rows, min_group_size=5, statement_keys=()):
     clinical = [r.quality for r in members[CLINICAL] if r.quality is not None]
     managerial = [r.quality for r in members[MANAGERIAL] if r.quality is not None]
     gap = p = None
-    if (
-        CLINICAL in shown
-        and MANAGERIAL in shown
-        and len(clinical) >= min_group_size
-        and len(managerial) >= min_group_size
-    ):
+    if {CLINICAL, MANAGERIAL} <= answered["quality"]:
         gap = quantize(exact_mean(clinical), TWO) - quantize(exact_mean(managerial), TWO)
         p = quantize(mann_whitney(clinical, managerial)[0], FOUR)
     return PulseSummary(groups=groups, quality_gap=gap, quality_p=p)

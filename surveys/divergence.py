@@ -43,6 +43,8 @@ OUTLOOKS = ("improve", "same", "deteriorate")
 CATEGORIES = ("partnership", "tension", "tolerance", "unresolved")
 # The 2002 national survey (DESIGN.md §1): share rating the relationship 4 or 5.
 BENCHMARK_GOOD_SHARE = {"senior_nonclinical": Decimal("0.76"), "operational_clinical": Decimal("0.37")}
+# ... and the share expecting it to improve over the next 12 months (80/102 and 123/439).
+BENCHMARK_IMPROVE_SHARE = {"senior_nonclinical": Decimal("0.78"), "operational_clinical": Decimal("0.28")}
 
 TWO, THREE, FOUR = Decimal("0.01"), Decimal("0.001"), Decimal("0.0001")
 
@@ -259,6 +261,7 @@ class PulseGroup:
     category_shares: dict = field(default_factory=dict)
     statement_means: dict = field(default_factory=dict)  # statement key -> mean (2 places) or None
     benchmark_good_share: Decimal | None = None
+    benchmark_improve_share: Decimal | None = None
 
 
 @dataclass
@@ -302,6 +305,7 @@ def pulse_summary(rows, min_group_size=5, statement_keys=()):
                 category_shares=dict.fromkeys(CATEGORIES),
                 statement_means=dict.fromkeys(statement_keys),
                 benchmark_good_share=BENCHMARK_GOOD_SHARE.get(group),
+                benchmark_improve_share=BENCHMARK_IMPROVE_SHARE.get(group),
             )
             continue
         answers = members[group]
@@ -325,6 +329,7 @@ def pulse_summary(rows, min_group_size=5, statement_keys=()):
             },
             statement_means=statement_means,
             benchmark_good_share=BENCHMARK_GOOD_SHARE.get(group),
+            benchmark_improve_share=BENCHMARK_IMPROVE_SHARE.get(group),
         )
     clinical = [r.quality for r in members[CLINICAL] if r.quality is not None]
     managerial = [r.quality for r in members[MANAGERIAL] if r.quality is not None]

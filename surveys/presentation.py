@@ -2,6 +2,7 @@
 
 from . import divergence
 from .models import Category, Outlook
+from .statements import STATEMENTS
 
 GROUP_LABELS = {
     "clinical": "Clinical",
@@ -40,6 +41,10 @@ def pulse_context(pulse):
         "category_keys": [(c.value, c.label, CATEGORY_COLOURS[c.value]) for c in Category],
         "outlook_rows": [(label, group.outlook_shares) for label, _, group in groups],
         "outlook_keys": [(o.value, o.label, OUTLOOK_COLOURS[o.value]) for o in Outlook],
+        "statements": [
+            (text, [pulse.groups[g].statement_means.get(key) for g in divergence.PROFESSIONAL_GROUPS])
+            for key, text in STATEMENTS.items()
+        ],
         "quality_gap": pulse.quality_gap,
         "quality_p": pulse.quality_p,
     }

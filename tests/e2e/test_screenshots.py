@@ -58,3 +58,29 @@ def test_home_page_screenshot(new_page, site, tmp_path, viewport, filename):
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT_DIR / filename)
+
+
+@pytest.mark.parametrize(
+    ("viewport", "path", "login", "filename"),
+    [
+        (DESKTOP, "dashboard/", "md", "dashboard.png"),
+        (DESKTOP, "objectives/OBJ-01/", "md", "objective.png"),
+        (PHONE, "rate/", "consultant1", "rate-phone.png"),
+    ],
+    ids=["dashboard", "objective", "rate-phone"],
+)
+def test_page_screenshots(new_page, site, tmp_path, viewport, path, login, filename):
+    """The medical director's dashboard and objective page, and a consultant rating on a phone."""
+    call_command("seed_demo", allow_production=True, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    page = new_page(viewport)
+    sign_in(page, site, f"{login}@{demo.DOMAIN}", demo.DEMO_PASSWORD)
+    page.goto(f"{site}/trusts/{demo.TRUST_CODE}/{path}")
+    expect(page.locator("h1")).to_be_visible()
+    assert page.locator("svg[role=img]").count() > 0 or "rate" in path  # charts render server-side
+
+    shot = tmp_path / filename
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT_DIR / filename)

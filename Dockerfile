@@ -12,6 +12,7 @@ RUN apt-get update \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \
         libharfbuzz0b \
+        libcairo2 \
         fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 

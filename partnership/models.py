@@ -210,6 +210,9 @@ class Membership(models.Model):
     level = models.CharField(max_length=16, choices=Level.choices)
     role = models.CharField(max_length=32, choices=Role.choices)
     receives_board_report = models.BooleanField(default=False)
+    receives_reminders = models.BooleanField(
+        default=True, help_text="Round-open and closing reminders by email (the person still rates)."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -174,3 +174,96 @@ class PulseResponse(SnapshotFields):
     @property
     def is_empty(self):
         return self.quality is None and not self.outlook and not self.category and not self.statements
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OutboxFields(models.Model):
+    """One email that is due. The row is the guard against duplicates (a unique key says what
+    it is for) and the record of what happened: workers claim pending rows with a token
+    (surveys/outbox.py), send, then mark them sent; failures wait and retry."""
+
+    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class ReminderKind(models.TextChoices):
+    ROUND_OPEN = "round_open", "Round open"
+    CLOSING_7 = "closing_7", "Closes in a week"
+    CLOSING_2 = "closing_2", "Closes in two days"
+
+
+class ReminderLog(OutboxFields):
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(RatingRound, on_delete=models.CASCADE, related_name="reminders")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "membership", "kind"], name="reminder_once_per_round_person_kind"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="reminder_due")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder for round {self.round_id} to membership {self.membership_id}"
+
+
+class DivergenceReport(models.Model):
+    """A round's board report, frozen when built: `data` is the snapshot every view, email
+    and attachment of it is rendered from, so it never changes after it is sent."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="reports")
+    round = models.OneToOneField(RatingRound, on_delete=models.PROTECT, related_name="report")
+    period = models.DateField()
+    built_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField()
+    csv = models.TextField()
+    pulse_csv = models.TextField()
+    pdf = models.FileField(upload_to="reports/", blank=True)
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        ordering = ["-period"]
+        constraints = [models.UniqueConstraint(fields=["trust", "period"], name="report_unique_per_trust_period")]
+
+    def __str__(self):
+        return f"{self.trust.code} report {self.period:%Y-%m}"
+
+    @property
+    def slug(self):
+        return self.period.strftime("%Y-%m")
+
+
+class ReportDelivery(OutboxFields):
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    report = models.ForeignKey(DivergenceReport, on_delete=models.CASCADE, related_name="deliveries")
+    membership = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="report_deliveries")
+    email = models.EmailField()
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "email"], name="delivery_once_per_report_email")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self):
+        return f"Delivery of report {self.report_id} to {self.email}"

@@ -335,8 +335,8 @@ def sparkline(values: Sequence, *, width: float = 120, height: float = 28, label
 
 # --------------------------------------------------------------------------- gap history
 
-_DIVERGENT_TINT = "#fbe3e1"
-_WATCH_TINT = "#fff2cc"
+_DIVERGENT_TINT = "#fdeeec"
+_WATCH_TINT = "#fff4d1"
 _GAP_TICKS = (-2, -1, 0, 1, 2)
 _GAP_LIMIT = 4.0
 
@@ -373,11 +373,13 @@ def gap_history(
         heading or "Gap between clinical and managerial means", f"By period: {listing}." if count else "No data."
     )
 
-    top = 26.0 if heading else 10.0
+    # Room above and below the frame for the value labels of points at +4 or −4.
+    top = 22.0 if heading else 0.0
     left, right = 34.0, 12.0
-    legend_h, axis_h = 18.0, 18.0
-    plot_top = top + 6
-    plot_bottom = max(height - legend_h - axis_h, plot_top + 40)
+    pad_above, pad_below = 14.0, 16.0
+    legend_h, axis_h = 18.0, 12.0
+    plot_top = top + pad_above
+    plot_bottom = max(height - legend_h - axis_h - pad_below, plot_top + 40)
     plot_left, plot_right = left, max(width - right, left + 40)
     plot_w, plot_h = plot_right - plot_left, plot_bottom - plot_top
 
@@ -417,7 +419,7 @@ def gap_history(
         body.append(
             _label(
                 x_at(i),
-                plot_bottom + 13,
+                plot_bottom + pad_below + 10,
                 _truncate(period, step, font),
                 size=font,
                 fill=TEXT_SECONDARY,
@@ -434,8 +436,10 @@ def gap_history(
             continue
         x, y = points[i]
         body.append(_circle(x, y, 3.5, fill=NHS_BLUE, stroke=WHITE, stroke_width=1.25))
-        # Above the point, or below it near the top of the frame.
-        label_y = y - 7 if y - plot_top > font + 6 else y + font + 5
+        # Above the point, unless it sits below its neighbours (then the line runs above it).
+        neighbours = [series[j] for j in (i - 1, i + 1) if 0 <= j < count and series[j] is not None]
+        above = not neighbours or g >= sum(neighbours) / len(neighbours)
+        label_y = y - 7 if above else y + font + 5
         body.append(_label(x, label_y, signed(g), size=font, anchor="middle", bold=True))
 
     # Legend: the zones are named, not only tinted.
@@ -563,3 +567,95 @@ def as_html(svg: str) -> SafeString:
     """Mark chart markup safe for a template. Only for output of this module, whose text is
     escaped when drawn; never pass anything else through here."""
     return mark_safe(svg)
+
+
+# --------------------------------------------------------------------------- gap bars
+
+_GAP_BAR_TICKS = (-4, -3, -2, -1, 0, 1, 2, 3, 4)
+_MANAGERS_HIGHER = "#a00054"  # NHS dark pink: 8:1 on white, distinct from NHS blue for colour-blind readers
+
+
+def gap_bars(
+    rows: Sequence[tuple[str, object]],
+    *,
+    width: float = 560,
+    title: str = "Gap between clinical and managerial means",
+    row_height: float = 22,
+) -> str:
+    """A diverging horizontal bar chart of each objective's gap (clinical − managerial mean).
+
+    ``rows`` are ``(label, gap)`` in drawing order; a ``None`` gap (blank or suppressed) draws
+    no bar and reads "not shown". The axis runs from −4 to +4 around a zero line, with light
+    gridlines at every point and labels under them: bars to the right (NHS blue) are
+    objectives where clinicians see more progress, bars to the left (dark pink) where managers
+    do; direction, a legend and the signed value in a column on the right carry the same
+    information as the colour. ``title`` is drawn at the top (left out when empty) and opens
+    the text alternative, which lists every row and value.
+    """
+    items = [(" ".join(str(label).split()), _float(gap)) for label, gap in rows]
+    heading = " ".join(str(title).split())
+    font = 11.0
+
+    sentences = [f"{label}: {signed(gap) if gap is not None else 'not shown'}" for label, gap in items]
+    alt = _sentence(
+        heading or "Gap between clinical and managerial means",
+        ("Clinical minus managerial mean, by objective: " + "; ".join(sentences) + ".") if items else "No data.",
+    )
+
+    top = 26.0 if heading else 6.0
+    label_w = min(220.0, width * 0.38)
+    value_w = 46.0
+    plot_left, plot_right = label_w + 10, max(width - value_w - 6, label_w + 60)
+    plot_w = plot_right - plot_left
+    plot_top = top
+    plot_bottom = top + max(len(items), 1) * row_height
+    bar_h = max(row_height - 8, 4.0)
+
+    def x_at(v: float) -> float:
+        v = min(max(v, -_GAP_LIMIT), _GAP_LIMIT)
+        return plot_left + plot_w * (v + _GAP_LIMIT) / (2 * _GAP_LIMIT)
+
+    legend_y = plot_bottom + 16 + 20
+    height = legend_y + 8
+    body: list[str] = []
+    if heading:
+        body.append(_label(0, 16, _truncate(heading, width, 13), size=13, bold=True))
+    if not items:
+        body.append(_label(width / 2, top + 16, "No data", fill=TEXT_SECONDARY, anchor="middle"))
+        return _svg(width, top + 26, alt, body)
+
+    # Gridlines and the zero line, tick labels under the plot.
+    for tick in _GAP_BAR_TICKS:
+        x = x_at(tick)
+        if tick == 0:
+            body.append(_line(x, plot_top, x, plot_bottom, stroke=GREY_MID, width=1))
+        else:
+            body.append(_line(x, plot_top, x, plot_bottom, stroke=GREY_PALE, width=1))
+        tick_text = f"{'+' if tick > 0 else MINUS if tick < 0 else ''}{abs(tick):g}"
+        body.append(_label(x, plot_bottom + 13, tick_text, size=9, fill=TEXT_SECONDARY, anchor="middle"))
+
+    for r, (label, gap) in enumerate(items):
+        y = plot_top + r * row_height + (row_height - bar_h) / 2
+        baseline = plot_top + r * row_height + row_height / 2 + 4
+        body.append(_label(label_w, baseline, _truncate(label, label_w, font), size=font, anchor="end"))
+        if gap is None:
+            body.append(_label(x_at(0) + 6, baseline, "not shown", size=10, fill=TEXT_SECONDARY))
+            body.append(_label(width - 2, baseline, EM_DASH, size=font, fill=TEXT_SECONDARY, anchor="end"))
+            continue
+        x0, x1 = sorted((x_at(0), x_at(gap)))
+        if x1 - x0 > 0:
+            body.append(_rect(x0, y, x1 - x0, bar_h, fill=NHS_BLUE if gap > 0 else _MANAGERS_HIGHER))
+        body.append(_label(width - 2, baseline, signed(gap), size=font, anchor="end", bold=True))
+
+    # Legend: what each direction means, not only its colour.
+    legend = ((_MANAGERS_HIGHER, f"{MINUS} managers see more progress"), (NHS_BLUE, "+ clinicians see more progress"))
+    widths = [16 + _text_width(name, 10) for _, name in legend]
+    x = max(0.0, min(x_at(0) - (sum(widths) + 14) / 2, width - sum(widths) - 14))
+    for (colour, name), item_w in zip(legend, widths, strict=True):
+        body.append(_rect(x, legend_y - 9, 12, 10, fill=colour))
+        body.append(_label(x + 16, legend_y, name, size=10, fill=TEXT_SECONDARY))
+        x += item_w + 14
+    return _svg(width, height, alt, body)
+
+
+__all__.append("gap_bars")

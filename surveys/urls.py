@@ -22,3 +22,20 @@ urlpatterns = [
     path("reports/<period:period>.csv", report_views.ReportCsvView.as_view(), name="report_csv"),
     path("settings/analysis/", settings_views.AnalysisSettingsView.as_view(), name="analysis_settings"),
 ]
+
+# Reminder emails: the signed opt-out link (no sign-in needed) and the member's profile.
+from . import reminder_views  # noqa: E402  (appended with its URLs)
+
+urlpatterns += [
+    path("reminders/opt-out/<str:token>/", reminder_views.ReminderOptOutView.as_view(), name="reminders_opt_out"),
+    path("profile/", reminder_views.ProfileView.as_view(), name="profile"),
+]
+
+# Board report archive (issue #6); after the CSV entries above, which they do not overlap.
+from . import report_archive_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/", report_archive_views.ReportListView.as_view(), name="report_list"),
+    path("reports/<period:period>/", report_archive_views.ReportDetailView.as_view(), name="report_detail"),
+    path("reports/<period:period>.pdf", report_archive_views.ReportPdfView.as_view(), name="report_pdf"),
+]

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from surveys.services.reminders import reminders_opt_out_token
 from surveys.services.rounds import round_get_or_create
 from tests.factories import DirectorateFactory, MembershipFactory, ObjectiveFactory
 
@@ -24,6 +25,8 @@ ADMIN_ONLY = {
     "objectives_import_confirm",
 }
 POST_ONLY = {"person_reinvite", "people_import_confirm", "objectives_import_confirm"}
+# Authenticated by a signed token in the URL, not by signing in (tests/surveys/test_reminder_opt_out.py).
+TOKEN_AUTHENTICATED = {"reminders_opt_out"}
 
 
 def _trust_url_names():
@@ -46,6 +49,7 @@ def _url_args(name):
 
 TRUST_URL_NAMES = _trust_url_names()
 OBJECT_URL_NAMES = [name for name in TRUST_URL_NAMES if set(_url_args(name)) - {"trust_code"}]
+SIGNED_IN_URL_NAMES = [name for name in TRUST_URL_NAMES if name not in TOKEN_AUTHENTICATED]
 
 
 def objects_of(trust):
@@ -54,6 +58,7 @@ def objects_of(trust):
         "membership_id": MembershipFactory(trust=trust).pk,
         "ref": ObjectiveFactory(trust=trust, ref=f"OBJ-{trust.code}", status="proposed").ref,
         "directorate_id": DirectorateFactory(trust=trust).pk,
+        "token": reminders_opt_out_token(MembershipFactory(trust=trust)),
         "period": round_get_or_create(trust=trust, period=date(2026, 1 + len(trust.code) % 12, 1)).slug,
     }
 
@@ -73,7 +78,7 @@ def test_the_walk_finds_the_trust_pages():
     assert "person_reinvite" in OBJECT_URL_NAMES and "objective_detail" in OBJECT_URL_NAMES
 
 
-@pytest.mark.parametrize("name", TRUST_URL_NAMES)
+@pytest.mark.parametrize("name", SIGNED_IN_URL_NAMES)
 def test_members_of_another_trust_get_404(name, trust, other_trust, other_admin_membership, login):
     client = login(other_admin_membership)  # an administrator, but of trust B
     assert _request(client, name, _url(name, trust, objects_of(trust))).status_code == 404
@@ -94,7 +99,7 @@ def test_unknown_trust_code_is_404(name, admin_membership, login):
     assert _request(client, name, url).status_code == 404
 
 
-@pytest.mark.parametrize("name", TRUST_URL_NAMES)
+@pytest.mark.parametrize("name", SIGNED_IN_URL_NAMES)
 def test_anonymous_visitors_are_sent_to_sign_in(name, client, trust, admin_membership):
     response = _request(client, name, _url(name, trust, objects_of(trust)))
     assert response.status_code == 302

@@ -1,6 +1,7 @@
 """Round reminders: who is due when (windows, send hours, London dates), at most once per
 (round, person, kind), and the emails themselves as the outbox loop sends them."""
 
+import io
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -446,3 +448,34 @@ def test_a_failed_send_is_recorded_and_retried_after_the_backoff(november, peopl
     assert sorted(m.to[0] for m in mail.outbox) == [MANAGER, MEDIC]
     row = status_of(people["manager"], OPEN)
     assert row.status == OutboxStatus.SENT and row.attempts == 2
+
+
+# `manage.py send_reminders`: the reminder tick by hand, for demos and catching up.
+
+
+def send_reminders(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("send_reminders", *args, stdout=out, stderr=err)
+    return out.getvalue().strip(), err.getvalue()
+
+
+def test_the_command_plans_and_sends_the_due_reminders_once(november, people):
+    with frozen(london(11, 3, hour=10)):
+        first, _ = send_reminders()
+        second, _ = send_reminders()
+    assert first == "Reminders: 2 planned, 2 sent, 0 failed (will be retried)"
+    assert second == "Reminders: 0 planned, 0 sent, 0 failed (will be retried)"
+    assert sorted(m.to[0] for m in mail.outbox) == ["manager@ashby.nhs.uk", "medic@ashby.nhs.uk"]
+
+
+def test_the_command_plans_nothing_at_night_unless_told_when(november, people):
+    with frozen(london(11, 3, hour=3)):
+        night, warning = send_reminders()
+        by_hand, _ = send_reminders("--now", "2026-11-03 09:00")
+    assert night.startswith("Reminders: 0 planned") and "Outside 08:00-20:00" in warning
+    assert by_hand.startswith("Reminders: 2 planned, 2 sent")
+
+
+def test_the_command_refuses_a_bad_now(november, people):
+    with pytest.raises(CommandError, match="not a local date and time"):
+        send_reminders("--now", "tomorrow")

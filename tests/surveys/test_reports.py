@@ -8,7 +8,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -163,6 +163,25 @@ def test_reports_due_uses_the_london_date_of_now(trust, mid_march):
     assert reports_due(now=datetime(2026, 2, 14, 23, 30, tzinfo=LONDON)) == [(trust.pk, january.pk)]
     assert reports_due(now=datetime(2026, 2, 15, 0, 30, tzinfo=LONDON)) == [(trust.pk, february.pk)]
     assert list(REPORT_SEND_HOURS) == list(range(7, 20))
+
+
+@pytest.mark.parametrize(
+    "closes_on, moment, due",
+    [
+        # Clocks go back at 01:00 UTC on 25 October 2026: 23:30 UTC on the 24th is already the 25th in London.
+        (date(2026, 10, 24), datetime(2026, 10, 24, 23, 30, tzinfo=UTC), True),
+        (date(2026, 10, 24), datetime(2026, 10, 24, 22, 30, tzinfo=UTC), False),
+        # Clocks go forward at 01:00 UTC on 28 March 2027: 00:30 UTC is 00:30 GMT on the 28th.
+        (date(2027, 3, 27), datetime(2027, 3, 28, 0, 30, tzinfo=UTC), True),
+        (date(2027, 3, 27), datetime(2027, 3, 27, 23, 30, tzinfo=UTC), False),
+    ],
+)
+def test_reports_fall_due_on_the_london_date_across_dst(trust, closes_on, moment, due):
+    round_ = round_get_or_create(trust=trust, period=closes_on.replace(day=1))
+    round_.closes_on = closes_on
+    with scopes_disabled():
+        round_.save()
+    assert (reports_due(now=moment) == [(trust.pk, round_.pk)]) is due
 
 
 # --- building --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ test: install browser
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r partnership objectives surveys -x '*/migrations/*' -ll
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## browser: Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download)
@@ -46,6 +47,7 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r partnership objectives surveys -x '*/migrations/*' -ll
 
 format: install
 	$(BIN)/ruff check --fix .

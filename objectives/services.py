@@ -147,9 +147,11 @@ def _proposal_open(objective, by):
         if member.pk != by.pk
     ]
     SignOffRequest.objects.bulk_create(requests, ignore_conflicts=True)
+    from partnership.queueing import enqueue_on_commit
+
     from .tasks import signoff_requests_send_task  # tasks import services; imported here to avoid a cycle
 
-    signoff_requests_send_task.delay_on_commit(objective.pk, objective.proposal_version)
+    enqueue_on_commit(signoff_requests_send_task, objective.pk, objective.proposal_version)
 
 
 def signers_needed(objective, exclude_sides=()):

@@ -12,4 +12,14 @@ PERIODIC_TASKS = {
         "partnership.tasks.invitations_expire_task",
         {"minute": "5", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    "Send invitations whose task was lost (every 15 minutes)": (
+        "partnership.tasks.invitations_send_due_task",
+        EVERY_15_MINUTES,
+    ),
 }
+
+# Retention (issue #8): purge identifiable data older than RETENTION_YEARS, monthly.
+PERIODIC_TASKS["Purge data past retention (monthly, 1st at 03:30)"] = (
+    "partnership.tasks.retention_purge_task",
+    {"minute": "30", "hour": "3", "day_of_week": "*", "day_of_month": "1", "month_of_year": "*"},
+)

@@ -209,6 +209,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # An unreachable broker host fails in seconds, not after the OS connect timeout: web requests
+    # that queue email after commit must not hang (the catch-up tasks send what was not queued).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
 else:
     CELERY_QUEUE_DIR = VAR_DIR / "celery"
     CELERY_BROKER_URL = "filesystem://localhost/"
@@ -233,3 +236,10 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Retention (issue #8): identifiable data older than this many years is purged by the monthly
+# task (`manage.py purge_retention [--dry-run]` by hand): ratings and pulse answers lose their
+# rater and comment (scores and group snapshots stay in the results), invitations, reminder
+# logs, report deliveries, sign-off requests, sign-in and admin logs are deleted, and people no
+# longer active who have not signed in since then are erased. At least 1.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=6)

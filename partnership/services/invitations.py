@@ -5,6 +5,8 @@ it cannot be forged or guessed, and stops working after INVITATION_MAX_AGE_DAYS.
 records whether it is still pending, so a used or replaced link cannot be reused.
 """
 
+import logging
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +18,9 @@ from django_scopes import scope, scopes_disabled
 
 from ..emails import absolute_url, email_send
 from ..models import Invitation
+from ..queueing import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 TOKEN_SALT = "partnership.invitation"
 
@@ -35,7 +40,8 @@ def invitation_url(invitation):
 def invitation_create(*, membership, invited_by=None):
     """A fresh pending invitation for `membership`; any older pending one is revoked.
 
-    The email is queued after the surrounding transaction commits.
+    The email is queued after the surrounding transaction commits; if the broker is down the
+    row stays unsent and `invitations_send_due` sends it later.
     """
     from ..tasks import invitation_send_task  # tasks import services, not the reverse at load time
 
@@ -44,7 +50,7 @@ def invitation_create(*, membership, invited_by=None):
             status=Invitation.Status.REVOKED
         )
         invitation = Invitation.objects.create(trust=membership.trust, membership=membership, invited_by=invited_by)
-        invitation_send_task.delay_on_commit(invitation.pk)
+        enqueue_on_commit(invitation_send_task, invitation.pk)
     return invitation
 
 
@@ -79,6 +85,36 @@ def invitation_send(*, invitation_id):
             Invitation.objects.filter(pk=invitation_id).update(sent_at=None)
             raise
     return True
+
+
+#: How long an unsent invitation is left to its own task before the catch-up sends it.
+SEND_GRACE = timedelta(minutes=2)
+
+
+def invitations_send_due(*, now=None):
+    """Catch-up for invitations whose task was lost (broker down, worker killed): send every
+    usable invitation still unsent after SEND_GRACE. Each is claimed before sending, so one
+    the task sends meanwhile is never sent twice. A mail failure leaves that invitation for
+    the next run and does not hold up the others. Returns the number sent."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        due = list(
+            Invitation.objects.filter(
+                status=Invitation.Status.PENDING,
+                sent_at__isnull=True,
+                created_at__lte=now - SEND_GRACE,
+                expires_at__gt=now,
+            )
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
+        )
+    sent = 0
+    for invitation_id in due:
+        try:
+            sent += invitation_send(invitation_id=invitation_id)
+        except (smtplib.SMTPException, OSError):
+            logger.warning("Invitation %s could not be sent; the next run tries again", invitation_id, exc_info=True)
+    return sent
 
 
 def invitation_from_token(token):

@@ -1,7 +1,6 @@
 """Celery tasks of the core app: thin wrappers that take ids and call services."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 
@@ -10,13 +9,9 @@ from .services.invitations import invitation_send, invitations_expire, invitatio
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=60 * 30,
-    max_retries=8,
-)
+# No autoretry: a retry with a countdown is an ETA task (re-run after the broker's visibility
+# timeout). A failed send releases its claim and the 15-minute catch-up task sends it.
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def invitation_send_task(invitation_id):
     invitation_send(invitation_id=invitation_id)
 

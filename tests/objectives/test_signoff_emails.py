@@ -1,8 +1,9 @@
 """Sign-off request emails: sent after the proposal commits, to exactly the people whose
 sign-off is still needed, once per proposal version, and safe to retry."""
 
+import contextlib
+
 import pytest
-from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
@@ -262,9 +263,12 @@ def test_the_task_run_again_after_a_failure_sends_each_request_once(
         objective = services.objective_propose(objective=draft, by=board.md)
     with monkeypatch.context() as patch:
         patch.setattr(EmailMultiAlternatives, "send", failing_send)
-        with pytest.raises((OSError, Retry)):  # eager Celery propagates the retry instead of waiting
+        # The failed send releases its claims; whether the eager run re-raises the OSError or the
+        # queueing helper logs it, nothing has been sent.
+        with contextlib.suppress(OSError):
             callbacks[0]()
+    assert recipients() == []
 
-    signoff_requests_send_task.apply(args=(objective.pk, objective.proposal_version))  # the worker's retry
+    signoff_requests_send_task.apply(args=(objective.pk, objective.proposal_version))  # the catch-up's run
 
     assert recipients() == emails(board.ceo, board.managerial)

@@ -98,6 +98,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Development default: take the write lock at BEGIN and wait for it, rather than failing with
+    # "database is locked" when a worker and the web server write at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
     # A file, not memory, for the test database: tests that start a real worker process share it.
     # One file per test process, so that two test runs on one machine never share it.
     DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")})

@@ -45,3 +45,8 @@ urlpatterns = [
     path("trusts/<str:trust_code>/", include(trust_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+# The signed-in person's own data (issue #8 item 4): the page and its JSON download.
+from . import privacy_views  # noqa: E402
+
+urlpatterns += [path("accounts/my-data/", privacy_views.my_data, name="my_data")]

@@ -18,7 +18,6 @@ class RatingRoundAdmin(admin.ModelAdmin):
 
 
 class AnonymousAnswerAdmin(admin.ModelAdmin):
-    exclude = ["rater"]
     list_filter = ["trust", "professional_group", "level"]
     list_select_related = ["trust", "round"]
 
@@ -32,8 +31,11 @@ class AnonymousAnswerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # answers come from raters and imports only
 
+    # Times are left out too: matched against sign-in times they could point to the rater.
+    exclude = ["rater", "created_at", "updated_at"]
+
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields if field.name != "rater"]
+        return [field.name for field in self.model._meta.fields if field.name not in self.exclude]
 
 
 @admin.register(Rating)

@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 PORT ?= 8000
 STAMP = $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format install browser clean
+.PHONY: run test lint format install browser clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ browser:
 	    echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
 	  fi; \
 	fi
+
+## bench: benchmarks on a generated national dataset (PostgreSQL cg_bench, Redis db 14); table to bench/results/
+## (generates the dataset first when the database has none; e.g. make bench GENERATE_ARGS="--trusts 20" BENCH_ARGS="--only pages")
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cg_bench
+bench: install
+	DEBUG=true DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/generate.py --if-missing $(GENERATE_ARGS) && \
+	DEBUG=true DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.core.validators import MaxLengthValidator
 
 from .models import Directorate, Level, ProfessionalGroup, Role, role_contradiction
 
@@ -15,6 +16,8 @@ class EmailAuthenticationForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "Email address"
+        # AuthenticationForm sets max_length after the field is built, so no validator enforces it.
+        self.fields["username"].validators.append(MaxLengthValidator(254))
         self.fields["username"].widget.attrs.update(autocomplete="email", inputmode="email")
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Sign in", css_class="w-100"))

@@ -67,13 +67,13 @@ class PeopleListView(TrustScopedMixin, ListView):
         queryset = Membership.objects.select_related("user", "directorate").annotate(
             pending_invitations=Count("invitations", filter=Q(invitations__status=Invitation.Status.PENDING))
         )
-        query = self.request.GET.get("q", "").strip()
+        query = self.request.GET.get("q", "").strip()[:200]
         if query:
             queryset = queryset.filter(Q(user__email__icontains=query) | Q(user__full_name__icontains=query))
         return queryset.order_by("user__full_name", "user__email")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.request.GET.get("q", "").strip(), **kwargs)
+        return super().get_context_data(query=self.request.GET.get("q", "").strip()[:200], **kwargs)
 
 
 class PersonInviteView(TrustScopedMixin, FormView):

@@ -1,6 +1,8 @@
 """The divergence dashboard: for a closed round, where doctors and managers see the same
 objective differently, whether the gap is real and growing, and which Davies group drives it."""
 
+import re
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -39,11 +41,11 @@ class DashboardView(TrustScopedMixin, TemplateView):
         chosen = request.GET.get("round", "")
         if chosen and "period" not in kwargs:
             try:
-                period_parse(chosen)
+                chosen = period_parse(chosen).strftime("%Y-%m")
             except ValueError as exc:
                 raise Http404("No such round.") from exc
             directorate = request.GET.get("directorate", "")
-            if directorate.isdigit():
+            if re.fullmatch(r"[0-9]{1,9}", directorate):
                 return redirect("dashboard_directorate", self.trust.code, chosen, int(directorate))
             return redirect("dashboard_period", self.trust.code, chosen)
         return super().get(request, *args, **kwargs)

@@ -1,5 +1,6 @@
 """Rating rounds: one per trust per calendar month, created ahead by a periodic task."""
 
+import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -16,15 +17,15 @@ def month_start(day):
     return day.replace(day=1)
 
 
+PERIOD_PATTERN = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")
+
+
 def period_parse(text):
-    """date(YYYY, MM, 1) from 'YYYY-MM'; ValueError with a clear message otherwise."""
-    try:
-        year, month = (int(part) for part in text.strip().split("-"))
-        if len(text.strip()) != 7:
-            raise ValueError
-        return date(year, month, 1)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"period {text!r} is not a month like 2026-03") from exc
+    """date(YYYY, MM, 1) from 'YYYY-MM' (ASCII digits, years 1900-2099); ValueError otherwise."""
+    if not isinstance(text, str) or not PERIOD_PATTERN.fullmatch(text.strip()):
+        raise ValueError(f"period {text!r} is not a month like 2026-03")
+    year, month = text.strip().split("-")
+    return date(int(year), int(month), 1)
 
 
 def round_dates(trust, period):

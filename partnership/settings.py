@@ -228,6 +228,14 @@ else:
     # The file transport has no broadcast channel for remote control.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 
+# Cache: per-round divergence results (surveys/analysis.py). Shared through Redis when there is
+# one, else per process (the key carries a version, so a stale entry is never read).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cg"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,10 +8,11 @@ pulse is fetched as one small row per respondent. Each function runs a fixed num
 queries, whatever the number of ratings, objectives or periods.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from objectives.models import Objective, Status
@@ -21,6 +22,7 @@ from .models import PulseResponse, Rating, RatingRound
 from .statements import STATEMENTS
 
 HISTORY_PERIODS = 12
+CACHE_SECONDS = 60 * 60 * 24 * 7
 
 
 def thresholds_of(trust):
@@ -46,6 +48,45 @@ def _score_rows(round_ids):
             divergence.ScoreRow(row["objective_id"], row["professional_group"], row["level"], row["score"], row["n"])
         )
     return rows
+
+
+def _versions(round_ids):
+    """{round id: (ratings, latest change)}: what a round's results depend on, in one query."""
+    rows = (
+        Rating.objects.filter(round_id__in=round_ids)
+        .values("round_id")
+        .annotate(n=Count("pk"), last=Max("updated_at"))
+        .order_by()
+    )
+    return {row["round_id"]: (row["n"], row["last"]) for row in rows}
+
+
+def _cache_key(round_id, thresholds, version):
+    count, last = version or (0, None)
+    settings = f"{thresholds.min_group_size}:{thresholds.divergent_gap}:{thresholds.watch_gap}:{thresholds.q_threshold}"
+    return f"divergence:v1:{round_id}:{settings}:{count}:{last.isoformat() if last else '-'}"
+
+
+def round_results_by_round(rounds, thresholds):
+    """{round id: {objective id: ObjectiveResult}} for the rated objectives of each round.
+
+    Results are cached per round under a key that includes the round's number of ratings, its
+    latest rating change and the trust's thresholds, so any new or changed rating, or a new
+    setting, recomputes that round only; a closed round's results are otherwise reused. Two
+    queries when everything is cached (rounds are given), three otherwise.
+    """
+    ids = [r.pk for r in rounds]
+    versions = _versions(ids)
+    keys = {pk: _cache_key(pk, thresholds, versions.get(pk)) for pk in ids}
+    found = cache.get_many(list(keys.values()))
+    results = {pk: found[keys[pk]] for pk in ids if keys[pk] in found}
+    missing = [pk for pk in ids if pk not in results]
+    if missing:
+        rows = _score_rows(missing)
+        fresh = {pk: {r.objective: r for r in divergence.round_results(rows[pk], thresholds)} for pk in missing}
+        cache.set_many({keys[pk]: fresh[pk] for pk in missing}, timeout=CACHE_SECONDS)
+        results.update(fresh)
+    return results
 
 
 def objectives_of_round(round_, rated_ids):
@@ -101,24 +142,29 @@ def pulse_rows(round_):
 def round_analysis(round_):
     """Everything the dashboard, the objective pages and the CSVs show for one round.
 
-    Four queries: the rounds of the history window, the counted scores of all of them, the
-    objectives, the pulse rows.
+    A fixed number of queries: the rounds of the history window, their versions, the counted
+    scores of the rounds not in the cache, the objectives, the pulse rows.
     """
     trust = round_.trust
     thresholds = thresholds_of(trust)
     periods = list(
         RatingRound.objects.filter(trust_id=trust.pk, period__lte=round_.period).order_by("-period")[:HISTORY_PERIODS]
     )[::-1]
-    rows = _score_rows([r.pk for r in periods])
-    current_rows = rows[round_.pk]
-    objectives = objectives_of_round(round_, {row.objective for row in current_rows})
+    by_round = round_results_by_round(periods, thresholds)
+    current = by_round[round_.pk]
+    objectives = objectives_of_round(round_, set(current))
     by_id = {o.pk: o for o in objectives}
-    results = divergence.round_results(current_rows, thresholds, objectives=list(by_id))
-    history = {o.pk: [] for o in objectives}
+    nobody = {group: [] for group in divergence.GROUPS}
+    results = [
+        replace(current[pk]) if pk in current else divergence.objective_result(pk, nobody, thresholds) for pk in by_id
+    ]
+    for result in results:
+        result.status = divergence.status_for(result, thresholds)
+    history = {pk: [] for pk in by_id}
     for period in periods[:-1]:
-        gaps = {r.objective: r.gap for r in divergence.round_results(rows[period.pk], thresholds)}
+        earlier = by_round[period.pk]
         for pk, series in history.items():
-            series.append(gaps.get(pk))  # None: not rated (or suppressed) that period
+            series.append(earlier[pk].gap if pk in earlier else None)  # None: not rated (or suppressed)
     divergence.with_trends(results, history)
     for result in results:
         history[result.objective].append(result.gap)
@@ -144,7 +190,7 @@ def objective_history(objective, today=None):
     """The objective's results in each of the trust's last 12 closed rounds, oldest first.
 
     Statuses need each round's q-values, which depend on all of that round's objectives, so
-    every objective of those rounds is analysed: still two queries in all.
+    whole rounds are analysed (and cached: see round_results_by_round).
     """
     today = today or timezone.localdate()
     trust = objective.trust
@@ -152,11 +198,8 @@ def objective_history(objective, today=None):
     rounds = list(RatingRound.objects.filter(trust_id=trust.pk).closed_on(today).order_by("-period")[:HISTORY_PERIODS])[
         ::-1
     ]
-    rows = _score_rows([r.pk for r in rounds])
-    periods = []
-    for round_ in rounds:
-        results = {r.objective: r for r in divergence.round_results(rows[round_.pk], thresholds)}
-        periods.append(ObjectivePeriod(round_, results.get(objective.pk)))
+    by_round = round_results_by_round(rounds, thresholds)
+    periods = [ObjectivePeriod(round_, by_round[round_.pk].get(objective.pk)) for round_ in rounds]
     return periods
 
 

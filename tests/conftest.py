@@ -11,6 +11,9 @@ def _media_and_mail(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    from django.core.cache import cache
+
+    cache.clear()  # cached analysis must never leak from one test's data into another's
     from partnership.celery import app
 
     app.conf.task_always_eager = True

@@ -39,7 +39,7 @@ def _score_rows(round_ids):
     counted = (
         Rating.objects.filter(round_id__in=round_ids)
         .values("round_id", "objective_id", "professional_group", "level", "score")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # COUNT(*): the covering index answers it without reading the table
         .order_by()
     )
     rows = {round_id: [] for round_id in round_ids}
@@ -55,7 +55,7 @@ def _versions(round_ids):
     rows = (
         Rating.objects.filter(round_id__in=round_ids)
         .values("round_id")
-        .annotate(n=Count("pk"), last=Max("updated_at"))
+        .annotate(n=Count("*"), last=Max("updated_at"))
         .order_by()
     )
     return {row["round_id"]: (row["n"], row["last"]) for row in rows}

@@ -38,24 +38,44 @@ they rated. The file does not say what they were then, so a new imported row tak
 the rater's membership as it is now (at import time). An updated row keeps the snapshot it
 already has. So import past ratings before recording people's changes of role.
 
-Speed: lookups are in bulk (memberships by email in chunks of 5,000, objectives by ref in one
-query, stored answers of the file's rounds in one query) and rows are written 5,000 at a time
-(INSERT for new rows, INSERT ... ON CONFLICT DO UPDATE for changed ones), so the number of
-queries grows with the number of periods and of 5,000-row batches, never with each row.
+Forms: a period is YYYY-MM (surveys.services.rounds.PERIOD_PATTERN: years 1900-2099), a score or
+quality a whole number with an optional sign (NUMBER_FORM), in ASCII digits: the same patterns in
+Python and in PostgreSQL, so both paths accept the same cells (int() alone would also take "٣").
+
+Errors: every row is checked, but at most MAX_LISTED_ERRORS messages are listed, then one
+"... and N more error(s), not listed" entry; len(plan.errors) counts them all (ErrorList), so a
+bad million-row file prints a thousand lines and the true number of errors.
+
+Two paths, the same checks, messages, counts and writes:
+
+- PostgreSQL: `surveys.importing_copy` streams the file into a temporary table with COPY and
+  checks and writes it in SQL: a million rows in well under a minute, in memory that does not
+  grow with the file, up to importing_copy.MAX_ROWS (5,000,000) rows. Taken whenever the
+  database is PostgreSQL.
+- Otherwise (SQLite: development and tests) the file is checked row by row in Python, as
+  described here, up to partnership.csv_import.MAX_ROWS (100,000) rows.
+
+Speed (the Python path): lookups are in bulk (memberships by email in chunks of 5,000,
+objectives by ref in one query, stored answers of the file's rounds in one query) and rows are
+written 5,000 at a time (INSERT for new rows, INSERT ... ON CONFLICT DO UPDATE for changed ones),
+so the number of queries grows with the number of periods and of 5,000-row batches, never with
+each row.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import scope
 
 from objectives.models import Objective, Status
-from partnership.csv_import import RowError, check_file, clean_text
+from partnership.csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload
 from partnership.models import Membership, Role
 
 from .models import Category, Outlook, PulseResponse, Rating, RatingRound
@@ -75,6 +95,11 @@ RATING_COLUMNS = ["period", "objective_ref", "rater_email", "score", "comment"]
 PULSE_COLUMNS = ["period", "rater_email", "quality", "outlook", "category"]
 BATCH = 5000  # rows per INSERT
 LOOKUP_CHUNK = 5000  # emails per membership query
+MAX_LISTED_ERRORS = 1000  # messages listed; the rest are counted
+# A score or quality (Python `re` and PostgreSQL regular expressions alike): ASCII digits only, so
+# both paths accept exactly the same cells (int() alone would also take "٣" or "1_0"). Periods:
+# surveys.services.rounds.PERIOD_PATTERN.
+NUMBER_FORM = r"[+-]?[0-9]+"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,21 +123,58 @@ class ImportRow:
     objective_id: int | None = None  # ratings only
 
 
+@dataclass(frozen=True)
+class MoreErrors:
+    """The last entry of a capped error list: how many errors are not listed."""
+
+    count: int
+
+    def __str__(self):
+        return f"... and {self.count:,} more error(s), not listed"
+
+
+class ErrorList(list):
+    """The errors of a file: at most MAX_LISTED_ERRORS of them listed (then a MoreErrors entry),
+    while len() is the number of errors in all, listed or not, for "N error(s) in FILE"."""
+
+    def __init__(self, listed=(), total=None):
+        super().__init__(listed)
+        self.total = super().__len__() if total is None else total
+
+    def __len__(self):
+        return self.total
+
+
+def capped(errors, total=None):
+    """ErrorList of `errors` (sorted), listing the first MAX_LISTED_ERRORS of `total` (default: all)."""
+    total = len(errors) if total is None else total
+    listed = list(errors[:MAX_LISTED_ERRORS])
+    if total > len(listed):
+        listed.append(MoreErrors(total - len(listed)))
+    return ErrorList(listed, total)
+
+
 @dataclass
 class ImportPlan:
-    rows: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # the checked rows (the Python path)
     errors: list = field(default_factory=list)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     new_rounds: list = field(default_factory=list)  # "YYYY-MM" of the rounds applying creates
+    count: int | None = None  # rows in the file when they are not in `rows` (the PostgreSQL path)
+    staged: object = None  # the PostgreSQL path's checked rows, in the database (importing_copy)
 
     @property
     def is_valid(self):
         return not self.errors
 
+    @property
+    def row_count(self):
+        return len(self.rows) if self.count is None else self.count
+
     def summary(self):
-        text = f"{len(self.rows)} row(s): {self.created} new, {self.updated} changed, {self.unchanged} unchanged"
+        text = f"{self.row_count} row(s): {self.created} new, {self.updated} changed, {self.unchanged} unchanged"
         if self.new_rounds:
             text += f"; new round(s): {', '.join(self.new_rounds)}"
         return text
@@ -155,12 +217,17 @@ class _Kind:
         return f"{self.noun}{about} by {row.rater_email} for {row.period:%Y-%m}"
 
 
+_NUMBER = re.compile(NUMBER_FORM)
+
+
 def _whole_number(raw, column, blank_means):
     """(1..5 or None, [messages]) from a cell; blank is None."""
     text = raw[column].strip()
     if not text:
         return None, []
     try:
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(text)
         number = int(text)
     except ValueError:
         return None, [f"{column} {text!r} is not a number from 1 to 5 (leave it blank for {blank_means})"]
@@ -258,7 +325,7 @@ def _without_duplicates(kind, rows):
     for row in rows:
         key = kind.file_key(row)
         if key in first_line:
-            errors.append(RowError(row.line, f"duplicate {kind.describe(row)} (first on line {first_line[key]})"))
+            errors.append(RowError(row.line, duplicate_message(kind, row, first_line[key])))
         else:
             first_line[key] = row.line
             kept.append(row)
@@ -292,33 +359,46 @@ def _objectives(trust, refs):
     return {ref: (pk, status, directorate_id, directorate) for ref, pk, status, directorate_id, directorate in rows}
 
 
+def lookup_messages(kind, row, rater, objective):
+    """Why `row` may not be imported as `rater` rating `objective` (either None when not found):
+    administrators do not rate; drafts are not rated; a directorate's objective is rated by its
+    members only. [] when it may."""
+    messages = []
+    if rater is None:
+        messages.append(f"rater_email {row.rater_email} is not a member of this trust")
+    elif rater.role == Role.ADMINISTRATOR:
+        messages.append(f"{row.rater_email} is a trust administrator; administrators do not rate")
+    if kind.rates_objectives:
+        if objective is None:
+            messages.append(f"unknown objective_ref {row.objective_ref} (no objective with that ref in this trust)")
+        else:
+            _objective_id, status, directorate_id, directorate = objective
+            if status == Status.DRAFT:
+                messages.append(f"objective {row.objective_ref} is a draft; drafts are not rated")
+            elif rater is not None and directorate_id is not None and directorate_id != rater.directorate_id:
+                theirs = f"the {rater.directorate} directorate" if rater.directorate else "no directorate"
+                messages.append(
+                    f"objective {row.objective_ref} belongs to the {directorate} directorate; "
+                    f"{row.rater_email} is in {theirs}, so does not rate it"
+                )
+    return messages
+
+
+def duplicate_message(kind, row, first_line):
+    return f"duplicate {kind.describe(row)} (first on line {first_line})"
+
+
 def _resolve(kind, trust, rows):
     """Attach raters (and objectives) to rows; (resolved rows, errors). Entitlement is checked here."""
     raters = _raters(trust, {row.rater_email for row in rows})
     objectives = _objectives(trust, {row.objective_ref for row in rows}) if kind.rates_objectives else {}
     resolved, errors = [], []
     for row in rows:
-        messages = []
         rater = raters.get(row.rater_email)
-        if rater is None:
-            messages.append(f"rater_email {row.rater_email} is not a member of this trust")
-        elif rater.role == Role.ADMINISTRATOR:
-            messages.append(f"{row.rater_email} is a trust administrator; administrators do not rate")
-        if kind.rates_objectives:
-            objective = objectives.get(row.objective_ref)
-            if objective is None:
-                messages.append(f"unknown objective_ref {row.objective_ref} (no objective with that ref in this trust)")
-            else:
-                objective_id, status, directorate_id, directorate = objective
-                if status == Status.DRAFT:
-                    messages.append(f"objective {row.objective_ref} is a draft; drafts are not rated")
-                elif rater is not None and directorate_id is not None and directorate_id != rater.directorate_id:
-                    theirs = f"the {rater.directorate} directorate" if rater.directorate else "no directorate"
-                    messages.append(
-                        f"objective {row.objective_ref} belongs to the {directorate} directorate; "
-                        f"{row.rater_email} is in {theirs}, so does not rate it"
-                    )
-                row.objective_id = objective_id
+        objective = objectives.get(row.objective_ref) if kind.rates_objectives else None
+        messages = lookup_messages(kind, row, rater, objective)
+        if objective is not None:
+            row.objective_id = objective[0]
         if messages:
             errors.extend(RowError(row.line, message) for message in messages)
         else:
@@ -341,9 +421,21 @@ def _stored_answers(kind, rounds):
     return {tuple(row[:width]): tuple(row[width:]) for row in values}
 
 
-def _plan(kind, *, trust, text, progress=None, today=None):
-    plan = ImportPlan()
+def _plan(kind, *, trust, text=None, path=None, progress=None, today=None):
+    if (text is None) == (path is None):
+        raise TypeError("Give the file as text or as path: one of them.")
     today = today or _trust_today(trust)
+    if connection.vendor == "postgresql":
+        from .importing_copy import copy_plan
+
+        return copy_plan(kind, trust=trust, source=text if path is None else Path(path), progress=progress, today=today)
+    plan = ImportPlan()
+    if path is not None:
+        try:
+            text = decode_upload(Path(path).read_bytes())
+        except ImportFileError as exc:
+            plan.errors = [RowError(exc.line, str(exc))]
+            return plan
     rows, plan.errors = check_file(text, kind.columns, _validator(kind, today), progress)
     rows, duplicates = _without_duplicates(kind, rows)
     plan.errors.extend(duplicates)
@@ -352,6 +444,7 @@ def _plan(kind, *, trust, text, progress=None, today=None):
         plan.errors.extend(lookup_errors)
         plan.errors.sort(key=lambda error: error.line)
         if not plan.is_valid:
+            plan.errors = capped(plan.errors)
             return plan
         plan.rows = rows
         periods = {row.period for row in rows}
@@ -393,6 +486,10 @@ def _apply(kind, *, trust, plan, progress=None, now=None):
     if not plan.is_valid:
         raise ValueError("Refusing to apply an import plan with errors.")
     now = now or timezone.now()
+    if plan.staged is not None:
+        from .importing_copy import copy_apply
+
+        return copy_apply(kind, trust=trust, plan=plan, progress=progress, now=now)
     created = updated = unchanged = 0
     total = len(plan.rows)
     manager = kind.model.objects
@@ -433,24 +530,28 @@ def _apply(kind, *, trust, plan, progress=None, now=None):
     return ImportResult(created, updated, unchanged, [f"{period:%Y-%m}" for period in new_rounds])
 
 
-def ratings_import_plan(*, trust, text, progress=None, today=None):
+def ratings_import_plan(*, trust, text=None, path=None, progress=None, today=None):
     """Check every row of a ratings CSV against `trust`; nothing is written.
 
-    `progress(done, total)` is called as rows are checked; `today` (the trust's date) is for tests.
+    The file is `text` (decoded) or `path` (a file, decoded as partnership.csv_import.decode_upload
+    does; on PostgreSQL it is then read as it is checked, never whole into memory).
+    `progress(done, total)` is called as rows are checked (every 1,000 rows; every 100,000 in files
+    of over 100,000 rows on PostgreSQL); `today` (the trust's date) is for tests.
     """
-    return _plan(RATINGS, trust=trust, text=text, progress=progress, today=today)
+    return _plan(RATINGS, trust=trust, text=text, path=path, progress=progress, today=today)
 
 
 def ratings_import_apply(*, trust, plan, progress=None, now=None):
-    """Write a valid ratings plan in one transaction; `progress(done, total)` per 5,000 rows."""
+    """Write a valid ratings plan in one transaction; `progress(done, total)` per 5,000 rows
+    (on PostgreSQL once, when written)."""
     return _apply(RATINGS, trust=trust, plan=plan, progress=progress, now=now)
 
 
-def pulse_import_plan(*, trust, text, progress=None, today=None):
-    """Check every row of a pulse CSV against `trust`; nothing is written."""
-    return _plan(PULSE, trust=trust, text=text, progress=progress, today=today)
+def pulse_import_plan(*, trust, text=None, path=None, progress=None, today=None):
+    """Check every row of a pulse CSV against `trust`; nothing is written (as ratings_import_plan)."""
+    return _plan(PULSE, trust=trust, text=text, path=path, progress=progress, today=today)
 
 
 def pulse_import_apply(*, trust, plan, progress=None, now=None):
-    """Write a valid pulse plan in one transaction; `progress(done, total)` per 5,000 rows."""
+    """Write a valid pulse plan in one transaction (as ratings_import_apply)."""
     return _apply(PULSE, trust=trust, plan=plan, progress=progress, now=now)

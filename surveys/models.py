@@ -130,8 +130,13 @@ class Rating(SnapshotFields):
             ),
         ]
         indexes = [
-            # The analysis reads one round's ratings of one trust, objective by objective.
-            models.Index(fields=["round", "objective"], name="rating_round_objective"),
+            # The analysis counts a trust's rounds' scores per objective, group and level
+            # (analysis._score_rows): an index-only scan of this index answers it. Why each
+            # column is there: migration 0003_rating_score_counts.
+            models.Index(
+                fields=["round", "objective", "professional_group", "level", "score", "trust"],
+                name="rating_score_counts",
+            ),
             models.Index(fields=["rater", "round"], name="rating_rater_round"),
         ]
 

@@ -1,7 +1,13 @@
 """The report and pulse CSV downloads of a closed round (DESIGN.md §6), for any member of the
-trust. The rows come from surveys.exports, the same functions the emailed report attaches."""
+trust. The rows come from surveys.exports, the same functions the emailed report attaches.
 
-from django.http import HttpResponse
+The response streams (issue #7): the body is sent a row at a time as it is encoded, never built
+whole. The rows themselves are computed before the response is returned, inside the view's trust
+scope and request transaction (the generator runs after both have ended, so it must not query);
+the bytes are exactly those of exports.write_csv(rows) encoded as UTF-8.
+"""
+
+from django.http import StreamingHttpResponse
 from django.views import View
 
 from partnership.scoping import TrustScopedMixin
@@ -9,6 +15,12 @@ from partnership.scoping import TrustScopedMixin
 from .analysis import round_analysis
 from .dashboard_views import closed_round_or_404
 from .exports import pulse_csv_rows, report_csv_rows, write_csv
+
+
+def csv_lines(rows):
+    """The UTF-8 bytes of write_csv(rows), one row at a time."""
+    for row in rows:
+        yield write_csv([row]).encode("utf-8")
 
 
 class RoundCsvView(TrustScopedMixin, View):
@@ -20,8 +32,8 @@ class RoundCsvView(TrustScopedMixin, View):
     def get(self, request, *args, **kwargs):
         round_ = closed_round_or_404(self.trust, kwargs["period"])
         round_.trust = self.trust  # already loaded: spare round_analysis a query
-        body = write_csv(self.rows(round_analysis(round_)))
-        response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+        rows = self.rows(round_analysis(round_))
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         # Trust codes are [A-Z0-9]{3,5} and the slug is YYYY-MM: nothing to escape.
         filename = f"{self.trust.code}-{round_.slug}{self.suffix}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

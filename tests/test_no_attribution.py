@@ -299,6 +299,6 @@ def test_the_results_count_the_planted_answers(demo, client):
         n_clinical = ratings.exclude(score=None).count()
         assert ratings.filter(rater=demo["planted"]).exists()
     client.force_login(viewer)
-    csv = client.get(reverse("report_csv", args=["RNG", demo["closed"].slug])).content.decode()
+    csv = b"".join(client.get(reverse("report_csv", args=["RNG", demo["closed"].slug])).streaming_content).decode()
     row = next(r for r in csv_module.DictReader(io.StringIO(csv)) if r["objective_ref"] == "OBJ-01")
     assert row["n_clinical"] == str(n_clinical)

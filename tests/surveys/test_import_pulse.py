@@ -233,3 +233,18 @@ def test_queries_do_not_grow_with_the_number_of_rows():
     assert large_checking == small_checking <= 5
     assert large_applying - insert_batches(2500) == small_applying - insert_batches(25)
     assert small_applying - insert_batches(25) <= 5 * len(PERIODS) + 5
+
+
+def test_every_error_of_a_line_is_counted_on_both_paths(tmp_path, trust, people):
+    """A bad period and nothing answered are two errors; a bad quality, outlook and category three."""
+    message, errors = failed_import(pulse_csv(tmp_path, "2025-13,ceo@ashby.nhs.uk,,,", "2025-01,,٣,Worse,Truce"))
+
+    assert message == "6 error(s) in pulse.csv; nothing was imported."
+    assert errors == [
+        "pulse.csv: line 2: period '2025-13' is not a month like 2026-03",
+        "pulse.csv: line 2: nothing to import: quality, outlook and category are all blank",
+        "pulse.csv: line 3: rater_email is blank",
+        "pulse.csv: line 3: quality '٣' is not a number from 1 to 5 (leave it blank for no answer)",
+        "pulse.csv: line 3: unknown outlook 'Worse' (one of: improve, same, deteriorate, or blank)",
+        "pulse.csv: line 3: unknown category 'Truce' (one of: partnership, tension, tolerance, unresolved, or blank)",
+    ]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
 from surveys.analysis import round_analysis
+from surveys.exports import pulse_csv_rows, report_csv_rows, write_csv
 from surveys.models import PulseResponse, Rating
 from surveys.services.rounds import round_get_or_create
 from surveys.talk import talking_points
@@ -81,10 +82,21 @@ def answer_pulse(round_, group, level, answers):
         )
 
 
+def body(response):
+    """The downloaded bytes: the CSV views stream (StreamingHttpResponse has no .content)."""
+    assert response.streaming
+    return b"".join(response.streaming_content)
+
+
 def parse(response):
-    body = b"".join(response.streaming_content) if response.streaming else response.content
-    assert not body.startswith(b"\xef\xbb\xbf")
-    return list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    content = body(response)
+    assert not content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+
+
+def analysis_of(round_):
+    with scope(trust=round_.trust):
+        return round_analysis(round_)
 
 
 def report_url(trust, period):
@@ -117,9 +129,11 @@ def test_report_csv_download(client, login, consultant_membership, rated_februar
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="RAA-2026-02.csv"'
-    assert response.content.startswith(b"objective_ref,objective_title,")
-    assert b"\r\n" in response.content
-    rows = parse(response)
+    content = body(response)
+    assert content.startswith(b"objective_ref,objective_title,")
+    assert b"\r\n" in content
+    assert content == write_csv(report_csv_rows(analysis_of(rated_february))).encode()  # as the email attaches
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
     assert rows[0] == REPORT_HEADER
     assert [row[0] for row in rows[1:]] == ["OBJ-01", "OBJ-02"]  # by ref, though OBJ-02 is divergent
     waits, redesign = rows[1], rows[2]
@@ -159,7 +173,10 @@ def test_pulse_csv_download(client, login, consultant_membership, rated_february
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="RAA-2026-02-pulse.csv"'
-    rows = parse(response)
+    assert response["Cache-Control"] == "private, no-store"
+    content = body(response)
+    assert content == write_csv(pulse_csv_rows(analysis_of(rated_february))).encode()
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
     assert rows[0] == PULSE_HEADER
     assert rows[1:] == [
         ["clinical", "5", "0.600", "0.600", "0.400", "0.000", "0.600", "0.400", "0.000", "0.000"],
@@ -175,7 +192,7 @@ def test_round_with_no_ratings_gives_the_header(client, login, consultant_member
     login(consultant_membership)
     response = client.get(report_url(consultant_membership.trust, "2026-02"))
     assert response.status_code == 200
-    assert response.content == (",".join(REPORT_HEADER) + "\r\n").encode()
+    assert body(response) == (",".join(REPORT_HEADER) + "\r\n").encode()
 
 
 @pytest.mark.parametrize("name", ["report_csv", "report_pulse_csv"])
@@ -207,7 +224,8 @@ def test_another_trusts_member_gets_404(client, login, trust, other_admin_member
     assert client.get(reverse(name, args=["ZZZ", "2026-02"])).status_code == 404
     own = client.get(reverse(name, args=[other.code, "2026-02"]))  # their own round: none of trust A's data
     assert own.status_code == 200
-    assert b"OBJ-0" not in own.content and b"Shared waiting" not in own.content
+    content = body(own)
+    assert b"OBJ-0" not in content and b"Shared waiting" not in content
 
 
 @pytest.mark.parametrize("name", ["report_csv", "report_pulse_csv"])
@@ -254,6 +272,23 @@ def test_query_count_is_constant(
     # session, user, trust, membership, round, round_analysis (4), and the request savepoint pair
     with django_assert_max_num_queries(11):
         client.get(url)
+
+
+@pytest.mark.parametrize("name", ["report_csv", "report_pulse_csv"])
+def test_the_body_streams_without_queries(client, login, consultant_membership, rated_february, name):
+    """Rows are computed in the view (in its trust scope and transaction); the streamed body is
+    only their encoding, sent after both have ended, so reading it runs no query."""
+    login(consultant_membership)
+    response = client.get(reverse(name, args=[consultant_membership.trust.code, "2026-02"]))
+    assert response.streaming
+    with CaptureQueriesContext(connection) as queries:
+        chunks = list(response.streaming_content)
+    assert queries.captured_queries == []
+    assert len(chunks) == len(parse_bytes(b"".join(chunks)))  # a chunk per row
+
+
+def parse_bytes(content):
+    return list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
 
 
 # --- the downloads snippet -----------------------------------------------------------------------

@@ -10,8 +10,10 @@ class Command(CsvImportCommand):
         "created with the trust's calendar; re-importing a file changes nothing."
     )
 
-    def plan(self, *, trust, text, progress):
-        return pulse_import_plan(trust=trust, text=text, progress=progress)
+    streaming = True  # checked row by row from the file: memory does not grow with its size
+
+    def plan(self, *, trust, path, progress):
+        return pulse_import_plan(trust=trust, path=path, progress=progress)
 
     def apply(self, *, trust, plan, file, progress, options):
         return pulse_import_apply(trust=trust, plan=plan, progress=progress)

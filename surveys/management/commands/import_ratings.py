@@ -9,8 +9,10 @@ class Command(CsvImportCommand):
         "bad. Missing rounds are created with the trust's calendar; re-importing a file changes nothing."
     )
 
-    def plan(self, *, trust, text, progress):
-        return ratings_import_plan(trust=trust, text=text, progress=progress)
+    streaming = True  # checked row by row from the file: memory does not grow with its size
+
+    def plan(self, *, trust, path, progress):
+        return ratings_import_plan(trust=trust, path=path, progress=progress)
 
     def apply(self, *, trust, plan, file, progress, options):
         return ratings_import_apply(trust=trust, plan=plan, progress=progress)

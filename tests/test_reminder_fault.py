@@ -1,4 +1,5 @@
-"""Fault test: a worker process is killed (SIGKILL) in the middle of a reminder fan-out.
+"""Fault tests: a worker process is killed (SIGKILL) in the middle of a reminder fan-out, and in
+the middle of sending a board report.
 
 A real Celery worker process (prefork), the configured broker (Redis in CI, the embedded file
 broker locally), the test database, and an SMTP sink on 127.0.0.1 that holds the 11th
@@ -25,10 +26,11 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from partnership.celery import app
-from surveys.models import OutboxStatus, ReminderKind, ReminderLog
+from surveys.models import DivergenceReport, OutboxStatus, ReminderKind, ReminderLog, ReportDelivery
 from surveys.outbox import outbox_sweep
+from surveys.services.reports import report_build
 from surveys.services.rounds import round_get_or_create
-from surveys.tasks import reminders_send_batch_task
+from surveys.tasks import reminders_send_batch_task, report_build_task, report_deliveries_send_batch_task
 from tests.factories import MembershipFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -100,9 +102,9 @@ def wait_for(condition, seconds=60):
     return False
 
 
-def statuses():
+def statuses(model=ReminderLog):
     with scopes_disabled():
-        return sorted(ReminderLog.objects.values_list("status", flat=True))
+        return sorted(model.objects.values_list("status", flat=True))
 
 
 @pytest.fixture
@@ -154,3 +156,61 @@ def test_a_worker_killed_mid_fan_out_leaves_everyone_with_exactly_one_email(fan_
         app.conf.task_always_eager = True
 
     assert sorted(sink.accepted) == fan_out  # everyone, once
+
+
+@pytest.fixture
+def board_report(trust):
+    """A closed round with ratings, and PEOPLE board-report recipients."""
+    round_ = round_get_or_create(trust=trust, period=timezone.localdate().replace(day=1, year=2025))
+    ObjectiveFactory(trust=trust, status="agreed")
+    with scopes_disabled():
+        people = [
+            MembershipFactory(trust=trust, receives_board_report=True, user__email=f"board{i:02d}@ashby.nhs.uk")
+            for i in range(PEOPLE)
+        ]
+    return round_, sorted(m.user.email for m in people)
+
+
+def test_a_worker_killed_mid_report_sends_no_duplicate_and_no_second_report(board_report, settings):
+    round_, recipients = board_report
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    queue = f"fault-{uuid.uuid4().hex[:8]}"
+    sink = HoldingSink(HOLD_AT)
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    first = second = None
+    try:
+        first = start_worker(queue, port)
+        report_build_task.apply_async(args=(round_.pk,), queue=queue)
+        assert wait_for(lambda: statuses(ReportDelivery).count(OutboxStatus.PENDING) == PEOPLE, 120), statuses(
+            ReportDelivery
+        )
+        report_deliveries_send_batch_task.apply_async(queue=queue)
+        assert sink.holding.wait(90), f"the worker never reached message {HOLD_AT + 1}"
+
+        stop(first, signal.SIGKILL)
+        sink.release.set()
+        assert statuses(ReportDelivery).count(OutboxStatus.SENT) == HOLD_AT
+
+        # A second build (a retried or doubled task) returns the same report and adds no delivery.
+        with scopes_disabled():
+            assert report_build(round=round_).pk == DivergenceReport.objects.get().pk
+        assert len(statuses(ReportDelivery)) == PEOPLE
+
+        outbox_sweep(ReportDelivery, stuck_after=timedelta(0))
+        second = start_worker(queue, port)
+        report_deliveries_send_batch_task.apply_async(queue=queue)
+        assert wait_for(lambda: statuses(ReportDelivery).count(OutboxStatus.SENT) == PEOPLE), statuses(ReportDelivery)
+    finally:
+        sink.release.set()
+        for worker in (first, second):
+            if worker is not None:
+                stop(worker, signal.SIGTERM)
+        controller.stop()
+        app.conf.task_always_eager = True
+
+    assert sorted(sink.accepted) == recipients  # every board member, once
+    with scopes_disabled():
+        assert DivergenceReport.objects.count() == 1

@@ -11,9 +11,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from surveys.models import DivergenceReport, OutboxStatus, Rating, ReportDelivery
+from surveys.models import DivergenceReport, OutboxStatus, ReportDelivery
 from surveys.services.rounds import round_get_or_create
 from tests.factories import MembershipFactory, ObjectiveFactory
+from tests.surveys.helpers import anonymous_ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +26,7 @@ def run(*args):
 
 
 def rate(round_, objective, group, scores):
-    with scopes_disabled():
-        Rating.objects.bulk_create(
-            Rating(
-                trust=round_.trust,
-                round=round_,
-                objective=objective,
-                rater=None,
-                score=score,
-                professional_group=group,
-                level="operational",
-            )
-            for score in scores
-        )
+    anonymous_ratings(round_, objective, group, "operational", scores)
 
 
 def rated_round(trust, period=date(2026, 2, 1)):

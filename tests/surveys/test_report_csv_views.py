@@ -14,10 +14,11 @@ from django_scopes import scope, scopes_disabled
 
 from surveys.analysis import round_analysis
 from surveys.exports import pulse_csv_rows, report_csv_rows, write_csv
-from surveys.models import PulseResponse, Rating
+from surveys.models import PulseResponse
 from surveys.services.rounds import round_get_or_create
 from surveys.talk import talking_points
 from tests.factories import MembershipFactory
+from tests.surveys.helpers import anonymous_ratings
 
 REPORT_HEADER = [
     "objective_ref",
@@ -48,21 +49,7 @@ PULSE_HEADER = [
 ]
 
 
-def rate(round_, objective, group, level, scores):
-    """Anonymous stored ratings (rater erased), as the aggregates see them."""
-    with scopes_disabled():
-        Rating.objects.bulk_create(
-            Rating(
-                trust=round_.trust,
-                round=round_,
-                objective=objective,
-                rater=None,
-                score=score,
-                professional_group=group,
-                level=level,
-            )
-            for score in scores
-        )
+rate = anonymous_ratings
 
 
 def answer_pulse(round_, group, level, answers):

@@ -24,7 +24,7 @@ from partnership.models import Membership, Trust
 from surveys import charts
 from surveys.analysis import latest_closed_round, round_analysis
 from surveys.exports import REPORT_HEADER, pulse_csv_rows, report_csv_rows, write_csv
-from surveys.models import DivergenceReport, OutboxStatus, Rating, RatingRound, ReportDelivery
+from surveys.models import DivergenceReport, OutboxStatus, RatingRound, ReportDelivery
 from surveys.outbox import backoff
 from surveys.report_snapshot import report_snapshot
 from surveys.selectors import round_response_counts
@@ -41,6 +41,7 @@ from surveys.services.reports import (
 from surveys.services.rounds import round_get_or_create
 from surveys.talk import talking_points
 from tests.factories import MembershipFactory
+from tests.surveys.helpers import anonymous_ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -50,21 +51,7 @@ SMALL_GROUP_MEAN = "1.50"  # the two senior clinicians' mean: must never be show
 HIDDEN_SIBLING_MEAN = "4.38"  # the operational clinicians', hidden against differencing
 
 
-def rate(round_, objective, group, level, scores):
-    """Anonymous ratings (rater erased), as the aggregates see them."""
-    with scopes_disabled():
-        Rating.objects.bulk_create(
-            Rating(
-                trust=round_.trust,
-                round=round_,
-                objective=objective,
-                rater=None,
-                score=score,
-                professional_group=group,
-                level=level,
-            )
-            for score in scores
-        )
+rate = anonymous_ratings
 
 
 @pytest.fixture

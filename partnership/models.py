@@ -136,6 +136,11 @@ class Trust(models.Model):
         validators=[MinValueValidator(3)],
         help_text="No result from a group of fewer people is ever shown, exported or emailed.",
     )
+    min_comment_group_size = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(3)],
+        help_text="Comments are shown only for groups of at least this many people (never below min_group_size).",
+    )
     round_opens_day = models.PositiveSmallIntegerField(
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(28)],
@@ -158,6 +163,10 @@ class Trust(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(min_group_size__gte=3), name="trust_min_group_size_gte_3"),
             models.CheckConstraint(
+                condition=models.Q(min_comment_group_size__gte=models.F("min_group_size")),
+                name="trust_comment_group_size_gte_group_size",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(watch_gap__gt=0, divergent_gap__gte=models.F("watch_gap"), q_threshold__gt=0)
                 & models.Q(q_threshold__lt=1),
                 name="trust_thresholds_valid",
@@ -171,6 +180,30 @@ class Trust(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+
+class TrustSettingChange(models.Model):
+    """One change of a trust's analysis setting: who, when, old -> new (DESIGN.md §5).
+
+    Shown on the Settings page to board members; never edited. `changed_by_name` keeps the
+    name as it was, so the record survives the person's erasure."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="setting_changes")
+    changed_by = models.ForeignKey(
+        "Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="setting_changes"
+    )
+    changed_by_name = models.CharField(max_length=200, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=40)
+    new_value = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["trust", "-changed_at"], name="setting_change_trust_time")]
+
+    def __str__(self):
+        return f"{self.trust_id} {self.field}: {self.old_value} -> {self.new_value}"
 
 
 class Directorate(models.Model):

@@ -9,10 +9,9 @@ never through a binary float). The gap is the difference of the two 2-place mean
 reader of the CSV gets the same number by subtracting the columns. The status compares the
 shown (rounded) q and gap with the thresholds, for the same reason.
 
-Suppression is anonymity: a group of fewer than `min_group_size` people has no mean, no test
-and no shares. Differencing is closed too: where a professional group is shown and exactly one
-of its two Davies sub-groups is suppressed, the other sub-group is suppressed as well, since
-its values would give the hidden one away by subtraction.
+Suppression is anonymity: which groups are shown is decided by surveys.disclosure (the one
+place it is decided); a hidden group has no n, no mean, no test and no shares here, so nothing
+derived from it can reach a page, a CSV, the snapshot or an email.
 """
 
 import math
@@ -22,17 +21,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from scipy.stats import false_discovery_control, mannwhitneyu
 
-CLINICAL, MANAGERIAL = "clinical", "managerial"
-BOARD, OPERATIONAL = "board", "operational"
-PROFESSIONAL_GROUPS = (CLINICAL, MANAGERIAL)
-# Davies group -> (professional group, level)
-DAVIES_GROUPS = {
-    "senior_clinical": (CLINICAL, BOARD),
-    "senior_nonclinical": (MANAGERIAL, BOARD),
-    "operational_clinical": (CLINICAL, OPERATIONAL),
-    "operational_nonclinical": (MANAGERIAL, OPERATIONAL),
-}
-GROUPS = (*PROFESSIONAL_GROUPS, *DAVIES_GROUPS)  # the six rows/columns every result is split by
+from . import disclosure
+from .disclosure import (  # the vocabulary lives with the engine that splits by it
+    BOARD,  # noqa: F401  (re-exported)
+    CLINICAL,
+    DAVIES_GROUPS,
+    GROUPS,
+    MANAGERIAL,
+    OPERATIONAL,  # noqa: F401  (re-exported)
+    PROFESSIONAL_GROUPS,
+)
+
 DAVIES_OF = {pro: [d for d, (p, _) in DAVIES_GROUPS.items() if p == pro] for pro in PROFESSIONAL_GROUPS}
 
 DIVERGENT, WATCH, ALIGNED, INSUFFICIENT = "divergent", "watch", "aligned", "insufficient"
@@ -86,25 +85,16 @@ def exact_mean(values):
     return Decimal(sum(values)) / Decimal(len(values)) if values else None
 
 
-def visible_groups(counts, min_group_size):
-    """The groups (of GROUPS) whose values may be shown, given each group's n.
-
-    A group is shown when n >= min_group_size, except that a Davies sub-group is hidden when
-    its sibling is hidden (with at least one person in it) and their professional group is
-    shown: parent minus shown sibling would give the hidden one (differencing).
-    """
-    shown = {group for group in GROUPS if counts.get(group, 0) >= min_group_size}
-    for professional, pair in DAVIES_OF.items():
-        hidden = [group for group in pair if group not in shown and counts.get(group, 0) > 0]
-        if professional in shown and hidden and len(hidden) < len(pair):
-            shown -= set(pair)  # the shown sibling minus the parent would reveal the hidden one
-    return shown
+def visible_groups(counts, min_group_size, hidden=()):
+    """The groups (of GROUPS) whose values may be shown, given each group's n: decided by the
+    disclosure engine (surveys.disclosure), the one place suppression is decided."""
+    return disclosure.visible_groups(counts, min_group_size, hidden=hidden)
 
 
 @dataclass
 class GroupStat:
-    n: int
-    mean: Decimal | None  # None: suppressed (or nobody)
+    n: int | None  # None: hidden (suppressed); a hidden group's n is never published
+    mean: Decimal | None  # None: hidden
 
 
 @dataclass
@@ -165,7 +155,9 @@ def objective_result(objective, scores, thresholds):
     counts = {group: len(values) for group, values in scores.items()}
     shown = visible_groups(counts, thresholds.min_group_size)
     groups = {
-        group: GroupStat(counts[group], quantize(exact_mean(scores[group]), TWO) if group in shown else None)
+        group: GroupStat(counts[group], quantize(exact_mean(scores[group]), TWO))
+        if group in shown
+        else GroupStat(None, None)
         for group in GROUPS
     }
     both = CLINICAL in shown and MANAGERIAL in shown
@@ -288,7 +280,7 @@ def pulse_summary(rows, min_group_size=5, statement_keys=()):
         """Groups whose answers to one question may be shown: the same rules (size and
         differencing) applied to the people who answered it, within the shown groups."""
         counts = {g: sum(1 for r in m if has_answer(r)) for g, m in members.items()}
-        return visible_groups(counts, min_group_size) & shown
+        return visible_groups(counts, min_group_size, hidden=set(GROUPS) - shown)
 
     answered = {
         "quality": answered_by(lambda r: r.quality is not None),

@@ -1,7 +1,7 @@
 """Reads for the round pages: who was asked, who answered. Counts only, never who.
 
 Every function here runs a fixed number of aggregate queries, whatever the number of rounds,
-people or directorates. Results finer than the whole trust go through `suppress_rows`.
+people or directorates. What of a response table may be shown is decided by surveys.disclosure.
 """
 
 from dataclasses import dataclass, replace
@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from partnership.models import Level, Membership, ProfessionalGroup, Role
 
+from . import disclosure
 from .models import PulseResponse, Rating, RatingRound
 
 DAVIES_GROUPS = [
@@ -23,14 +24,14 @@ DAVIES_GROUPS = [
 NO_DIRECTORATE = "No directorate (trust-wide only)"
 
 
-SMALL = "small"  # fewer than min_group_size people
-DIFFERENCING = "differencing"  # big enough, but hidden so that a small row cannot be worked out
+HIDDEN = "hidden"  # a row whose numbers are not shown (one reason for all: the reason itself would leak)
 
 
 @dataclass(frozen=True)
 class CountRow:
-    """One line of a response-rate table. `suppressed` ("" = shown, SMALL or DIFFERENCING):
-    show no numbers for this row."""
+    """One line of a response-rate table. `suppressed` ("" = shown, or HIDDEN): show no numbers
+    for this row. Why a row is hidden (too small, or protecting a smaller one) is never said:
+    "fewer than N" on one row and "protecting" on its sibling would give both away."""
 
     key: str
     label: str
@@ -83,50 +84,6 @@ def rounds_with_counts(trust):
     return rounds, rater_count(trust)
 
 
-def suppress_rows(rows, min_size):
-    """Mark rows to suppress: a partition of a total that is itself shown.
-
-    A row whose expected count is below `min_size` is suppressed. Then, against differencing
-    (the total minus the shown rows gives the suppressed rows together), more rows are
-    suppressed, smallest first, until the suppressed rows together cover at least `min_size`
-    people — or nobody at all (rows of 0 people hide nobody). With exactly one small row
-    this suppresses the smallest other row too. Rows already marked stay suppressed.
-    Pure: returns new rows in the same order, `suppressed` set to SMALL or DIFFERENCING.
-    """
-    reasons = [row.suppressed or (SMALL if row.expected < min_size else "") for row in rows]
-    hidden = [bool(reason) for reason in reasons]
-
-    def hidden_people():
-        return sum(row.expected for row, hide in zip(rows, hidden, strict=True) if hide)
-
-    while 0 < hidden_people() < min_size:
-        shown = [index for index, hide in enumerate(hidden) if not hide]
-        if not shown:
-            break
-        smallest = min(shown, key=lambda index: (rows[index].expected, index))
-        hidden[smallest] = True
-        reasons[smallest] = DIFFERENCING
-    return [replace(row, suppressed=reason) for row, reason in zip(rows, reasons, strict=True)]
-
-
-def _suppress_davies(davies, groups, min_size):
-    """Davies groups split the trust four ways and each professional group two ways
-    (senior + operational clinical = clinical). So they are suppressed against the total and
-    against every professional group shown, repeated until nothing changes."""
-    shown_groups = [group.key for group in groups if not group.suppressed]
-    by_key = {row.key: row for row in davies}
-    while True:
-        before = {row.key: bool(row.suppressed) for row in by_key.values()}
-        for row in suppress_rows(list(by_key.values()), min_size):
-            by_key[row.key] = row
-        for group in shown_groups:
-            pair = [by_key[key] for key, _, pg, _ in DAVIES_GROUPS if pg == group]
-            for row in suppress_rows(pair, min_size):
-                by_key[row.key] = row
-        if {row.key: bool(row.suppressed) for row in by_key.values()} == before:
-            return [by_key[key] for key, *_ in DAVIES_GROUPS]
-
-
 def round_response_counts(round):
     """How many of the trust's raters answered in `round`, overall and split by professional
     group, Davies group and directorate, with small groups suppressed (DESIGN.md §5).
@@ -148,8 +105,13 @@ def round_response_counts(round):
     )
     names = {cell["directorate_id"]: cell["directorate__name"] for cell in cells if cell["directorate_id"]}
 
-    def total_of(label, key, matches):
+    atoms_of = {}
+
+    def total_of(table, label, key, matches):
         chosen = [cell for cell in cells if matches(cell)]
+        atoms_of[(table, key)] = frozenset(
+            (cell["professional_group"], cell["level"], cell["directorate_id"]) for cell in chosen
+        )
         return CountRow(
             key=key,
             label=label,
@@ -157,45 +119,51 @@ def round_response_counts(round):
             responded=sum(cell["responded"] for cell in chosen),
         )
 
-    total = total_of("Whole trust", "total", lambda cell: True)
-    groups = suppress_rows(
-        [
-            total_of(label, value, lambda cell, value=value: cell["professional_group"] == value)
+    directorate_ids = sorted(
+        {cell["directorate_id"] for cell in cells},
+        key=lambda pk: (pk is None, names[pk].lower() if pk else ""),
+    )
+    rows = {
+        "total": [total_of("total", "Whole trust", "total", lambda cell: True)],
+        "professional_groups": [
+            total_of("professional_groups", label, value, lambda cell, value=value: cell["professional_group"] == value)
             for value, label in ProfessionalGroup.choices
         ],
-        min_size,
-    )
-    davies = _suppress_davies(
-        [
+        "davies_groups": [
             total_of(
+                "davies_groups",
                 label,
                 key,
                 lambda cell, group=group, level=level: (cell["professional_group"], cell["level"]) == (group, level),
             )
             for key, label, group, level in DAVIES_GROUPS
         ],
-        groups,
-        min_size,
-    )
-    directorate_ids = sorted(
-        {cell["directorate_id"] for cell in cells},
-        key=lambda pk: (pk is None, names[pk].lower() if pk else ""),
-    )
-    directorates = suppress_rows(
-        [
+        "directorates": [
             total_of(
+                "directorates",
                 names[pk] if pk else NO_DIRECTORATE,
                 str(pk) if pk else "none",
                 lambda cell, pk=pk: cell["directorate_id"] == pk,
             )
             for pk in directorate_ids
         ],
-        min_size,
-    )
+    }
+    # One decision over every table of the page: a row of one table can be worked out from
+    # rows of another (the "no directorate" row against the board-level groups, say).
+    disclosure_cells = [
+        disclosure.Cell((table, row.key), atoms_of[(table, row.key)], row.expected)
+        for table, table_rows in rows.items()
+        for row in table_rows
+    ]
+    shown = disclosure.publishable(disclosure_cells, min_size)
+    rows = {
+        table: [row if (table, row.key) in shown else replace(row, suppressed=HIDDEN) for row in table_rows]
+        for table, table_rows in rows.items()
+    }
     return {
-        "total": total,
-        "professional_groups": groups,
-        "davies_groups": davies,
-        "directorates": directorates,
+        "total": rows["total"][0],
+        "professional_groups": rows["professional_groups"],
+        "davies_groups": rows["davies_groups"],
+        "directorates": rows["directorates"],
         "min_size": min_size,
     }

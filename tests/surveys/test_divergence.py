@@ -328,23 +328,23 @@ def test_insufficient_when_either_group_is_below_the_minimum():
     assert result.mean_clinical == D("5.00")  # 5 clinicians may be shown
     assert result.mean_managerial is None
     assert (result.gap, result.p_value, result.q_value, result.effect_size) == (None, None, None, None)
-    assert result.n_managerial == 4
+    assert result.n_managerial is None  # a hidden group's n is never published (not "n 4")
 
 
-def test_a_group_that_all_answered_cant_judge_has_n_zero_and_is_insufficient():
+def test_a_group_that_all_answered_cant_judge_is_hidden_and_insufficient():
     result = only(round_results(pair([4, 4, 4, 4, 4], [None] * 9)))
-    assert result.n_managerial == 0
+    assert result.n_managerial is None  # not "n 0": that would say what every manager answered
     assert result.mean_managerial is None
     assert result.status == INSUFFICIENT
     assert result.q_value is None and result.effect_size is None
 
 
-def test_objectives_given_without_rows_are_listed_as_insufficient_with_n_zero():
+def test_objectives_given_without_rows_are_listed_as_insufficient_with_no_counts():
     results = round_results(pair([5, 4, 5, 4, 5], [2, 3, 2, 3, 2], "B"), objectives=["A", "B", "C"])
     assert [r.objective for r in results] == ["A", "B", "C"]
     for result in (results[0], results[2]):
         assert result.status == INSUFFICIENT
-        assert {group: stat.n for group, stat in result.groups.items()} == dict.fromkeys(GROUPS, 0)
+        assert {group: stat.n for group, stat in result.groups.items()} == dict.fromkeys(GROUPS)
         assert all(stat.mean is None for stat in result.groups.values())
         assert (result.gap, result.p_value, result.q_value, result.effect_size) == (None, None, None, None)
     assert results[1].q_value == results[1].p_value  # the only tested objective: BH over one p
@@ -370,24 +370,26 @@ def test_davies_groups_get_the_same_means_and_suppression():
     assert groups["operational_nonclinical"].mean is None
 
 
-def test_a_hidden_sibling_with_nobody_in_it_does_not_hide_the_shown_one():
+def test_a_hidden_sibling_with_nobody_scoring_still_hides_the_other():
     data = pair([4, 4, 4, 5, 5, 5], [2, 2, 2, 3, 3], clinical_level=OPERATIONAL, managerial_level=BOARD)
-    # Senior clinicians: two can't judge only, so n 0: nothing to reveal.
+    # Senior clinicians: two can't judge only. Showing operational clinicians (6) beside clinicians (6)
+    # would say that no senior clinician gave a score: "n 0" is something a small group did.
     data += rows("A", CLINICAL, BOARD, [None, None])
     result = only(round_results(data))
-    assert result.groups["senior_clinical"] == GroupStat(0, None)
-    assert result.groups["operational_clinical"] == GroupStat(6, D("4.50"))
-    assert result.groups["senior_nonclinical"] == GroupStat(5, D("2.40"))
-    assert result.groups["operational_nonclinical"] == GroupStat(0, None)
+    assert result.groups[CLINICAL] == GroupStat(6, D("4.50"))
+    assert result.groups["senior_clinical"] == GroupStat(None, None)
+    assert result.groups["operational_clinical"] == GroupStat(None, None)
+    assert result.groups["senior_nonclinical"] == GroupStat(None, None)
+    assert result.groups["operational_nonclinical"] == GroupStat(None, None)
 
 
 def test_a_hidden_sibling_with_people_in_it_hides_both_siblings():
     data = pair([4, 4, 4, 5, 5, 5], [2, 2, 2, 3, 3]) + rows("A", CLINICAL, BOARD, [1, 1])
     result = only(round_results(data))
     assert result.groups[CLINICAL] == GroupStat(8, D("3.63"))  # 29 / 8 = 3.625 -> 3.63 half-up
-    assert result.groups["senior_clinical"] == GroupStat(2, None)
+    assert result.groups["senior_clinical"] == GroupStat(None, None)
     # 6 operational clinicians would be shown (4.50), but 29 − 6·4.50 = 2 would give the 2 seniors' scores.
-    assert result.groups["operational_clinical"] == GroupStat(6, None)
+    assert result.groups["operational_clinical"] == GroupStat(None, None)
     assert result.status != INSUFFICIENT  # the professional groups are still compared
 
 
@@ -402,9 +404,12 @@ def test_two_small_siblings_whose_total_is_large_enough_show_only_the_total():
 
 def test_visible_groups():
     counts = {CLINICAL: 8, "senior_clinical": 2, "operational_clinical": 6, MANAGERIAL: 5, "senior_nonclinical": 5}
-    assert visible_groups(counts, 5) == {CLINICAL, MANAGERIAL, "senior_nonclinical"}
+    # Managers: 5 seniors and 0 operational; showing the seniors beside the total would say that no
+    # operational manager scored.
+    assert visible_groups(counts, 5) == {CLINICAL, MANAGERIAL}
     assert visible_groups({CLINICAL: 4, "senior_clinical": 4}, 5) == set()
-    assert visible_groups({CLINICAL: 4, "senior_clinical": 4}, 3) == {CLINICAL, "senior_clinical"}
+    # Operational clinicians 0: showing the seniors beside the total would say so.
+    assert visible_groups({CLINICAL: 4, "senior_clinical": 4}, 3) == {CLINICAL}
     assert visible_groups({}, 5) == set()
 
 

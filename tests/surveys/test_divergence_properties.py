@@ -63,13 +63,14 @@ def scores_of(rows, objective, group):
 
 
 def expected_shown(counts, minimum):
-    """The differencing rule restated: a group is shown when it has `minimum` people, except a Davies
-    group whose professional group is shown while its sibling is hidden with somebody in it."""
+    """The differencing rule restated for the six groups: a group is shown when it has `minimum`
+    people, except a Davies group whose professional group is shown while its sibling is hidden (even
+    with nobody in it: "0" would say what a small group did)."""
     shown = {g for g in GROUPS if counts[g] >= minimum}
     for professional, pair in DAVIES_OF.items():
         for group in pair:
             sibling = next(s for s in pair if s != group)
-            if professional in shown and 0 < counts[sibling] < minimum:
+            if professional in shown and counts[sibling] < minimum:
                 shown.discard(group)
     return shown
 
@@ -88,16 +89,17 @@ def by_objective(results):
 def test_suppression_never_leaks_and_closes_differencing(rows, minimum):
     for result in round_results(rows, Thresholds(min_group_size=minimum), objectives=OBJECTIVES):
         counts = {g: len(scores_of(rows, result.objective, g)) for g in GROUPS}
-        assert {g: result.groups[g].n for g in GROUPS} == counts
+        shown = {g for g in GROUPS if result.groups[g].mean is not None}
+        # A shown group has its n and mean; a hidden one neither (not even its n).
+        assert {g: result.groups[g].n for g in GROUPS} == {g: counts[g] if g in shown else None for g in GROUPS}
         for group in GROUPS:
             if counts[group] < minimum:
                 assert result.groups[group].mean is None
-        shown = {g for g in GROUPS if result.groups[g].mean is not None}
         assert shown == expected_shown(counts, minimum)
         for professional, pair in DAVIES_OF.items():
-            # Never a shown total with exactly one shown part and one hidden part that has people in it.
-            hidden_with_people = [g for g in pair if g not in shown and counts[g] > 0]
-            if professional in shown and len(hidden_with_people) == 1:
+            # Never a shown total with exactly one shown part and one hidden part.
+            hidden = [g for g in pair if g not in shown]
+            if professional in shown and len(hidden) == 1:
                 raise AssertionError(f"{pair} differencing leak in {result}")
         if any(counts[g] < minimum for g in PROFESSIONAL_GROUPS):
             assert (result.gap, result.p_value, result.q_value, result.effect_size) == (None, None, None, None)

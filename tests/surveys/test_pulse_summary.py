@@ -44,28 +44,34 @@ def p4(value):
 
 
 def test_good_share_is_the_share_of_non_blank_answers_rating_4_or_5():
+    # One level only: its Davies group is hidden beside its professional group (the empty sibling
+    # would be worked out), so the professional group carries the same answers.
     # Operational clinicians: 8 respondents, 7 answered, 3 of them 4 or 5: 3/7 = 0.428571… -> 0.429
     rows = many(CLINICAL, OPERATIONAL, [5, 4, 4, 3, 2, 1, 3, None])
     summary = pulse_summary(rows, min_group_size=5)
-    group = summary.groups["operational_clinical"]
+    group = summary.groups[CLINICAL]
     assert group.n == 8  # respondents, answered or not
     assert group.good_share == D("0.429")
     assert summary.groups[CLINICAL].good_share == D("0.429")
 
 
 def test_shares_round_half_up_to_three_places():
+    # One level only: its Davies group is hidden beside its professional group (the empty sibling
+    # would be worked out), so the professional group carries the same answers.
     # 16 answers, 1 good: 1/16 = 0.0625 exactly -> 0.063 (float round() gives 0.062)
     rows = many(MANAGERIAL, BOARD, [5, *[2] * 15])
-    group = pulse_summary(rows, min_group_size=5).groups["senior_nonclinical"]
+    group = pulse_summary(rows, min_group_size=5).groups[MANAGERIAL]
     assert group.good_share == D("0.063")
     assert str(group.good_share) == "0.063"
 
 
 def test_outlook_and_category_shares_are_fractions_of_non_blank_answers():
+    # One level only: its Davies group is hidden beside its professional group (the empty sibling
+    # would be worked out), so the professional group carries the same answers.
     outlooks = ["improve", "improve", "same", "deteriorate", "", "same", "improve", ""]
     categories = ["partnership", "tension", "tension", "", "unresolved", "tension", "", ""]
     rows = many(CLINICAL, BOARD, [4] * 8, outlooks=outlooks, categories=categories)
-    group = pulse_summary(rows, min_group_size=5).groups["senior_clinical"]
+    group = pulse_summary(rows, min_group_size=5).groups[CLINICAL]
     # 6 outlooks given: improve 3/6, same 2/6 = 0.333…, deteriorate 1/6 = 0.1666… -> 0.167
     assert group.outlook_shares == {"improve": D("0.500"), "same": D("0.333"), "deteriorate": D("0.167")}
     # 5 categories given: partnership 1/5, tension 3/5, tolerance 0, unresolved 1/5
@@ -112,6 +118,8 @@ def test_a_davies_group_that_would_reveal_its_small_sibling_is_suppressed_too():
 
 
 def test_a_question_answered_by_fewer_than_the_minimum_has_blank_shares():
+    # One level only: its Davies group is hidden beside its professional group (the empty sibling
+    # would be worked out), so the professional group carries the same answers.
     # 6 respondents (shown): all rated the relationship, only 4 gave an outlook, 5 a category.
     rows = many(
         CLINICAL,
@@ -120,7 +128,7 @@ def test_a_question_answered_by_fewer_than_the_minimum_has_blank_shares():
         outlooks=["improve", "same", "", "", "improve", "deteriorate"],
         categories=["tension", "tension", "", "partnership", "unresolved", "tension"],
     )
-    group = pulse_summary(rows, min_group_size=5).groups["operational_clinical"]
+    group = pulse_summary(rows, min_group_size=5).groups[CLINICAL]
     assert group.n == 6
     assert group.good_share == D("0.500")
     assert group.outlook_shares == dict.fromkeys(OUTLOOKS)  # 4 answers < 5
@@ -128,14 +136,18 @@ def test_a_question_answered_by_fewer_than_the_minimum_has_blank_shares():
 
 
 def test_good_share_is_blank_when_too_few_rated_the_relationship():
+    # One level only: its Davies group is hidden beside its professional group (the empty sibling
+    # would be worked out), so the professional group carries the same answers.
     rows = many(CLINICAL, OPERATIONAL, [4, 5, 4, 5, None, None], outlooks=["same"] * 6)
-    group = pulse_summary(rows, min_group_size=5).groups["operational_clinical"]
+    group = pulse_summary(rows, min_group_size=5).groups[CLINICAL]
     assert group.n == 6
     assert group.good_share is None
     assert group.outlook_shares["same"] == D("1.000")
 
 
 def test_statement_means():
+    # One level only: its Davies group is hidden beside its professional group (the empty sibling
+    # would be worked out), so the professional group carries the same answers.
     statements = [
         {"involvement": 1, "managers": 4},
         {"involvement": 1, "managers": 4},
@@ -147,11 +159,11 @@ def test_statement_means():
         {"involvement": 3, "managers": None},
     ]
     rows = many(CLINICAL, BOARD, [3] * 8, statements=statements)
-    group = pulse_summary(rows, min_group_size=5, statement_keys=KEYS).groups["senior_clinical"]
+    group = pulse_summary(rows, min_group_size=5, statement_keys=KEYS).groups[CLINICAL]
     # involvement: 17/8 = 2.125 -> 2.13 half-up; managers: 4 answers (< 5) -> blank
     assert group.statement_means == {"involvement": D("2.13"), "managers": None}
     rows = many(CLINICAL, BOARD, [3] * 5, statements=[{"managers": s} for s in (4, 4, 5, 3, 5)])
-    group = pulse_summary(rows, min_group_size=5, statement_keys=KEYS).groups["senior_clinical"]
+    group = pulse_summary(rows, min_group_size=5, statement_keys=KEYS).groups[CLINICAL]
     assert group.statement_means == {"involvement": None, "managers": D("4.20")}  # 21/5
 
 

@@ -1,0 +1,170 @@
+"""Disclosure control: which published aggregates may be shown. The only place it is decided.
+
+Pure Python over plain data (no ORM, no Django settings), used by every output: pages, CSVs,
+the report snapshot (and so the email, PDF and archive) and any API.
+
+The model. Every figure we publish (a count of people, a sum of scores behind a mean, a count of
+one answer behind a share) is a total over a set of people. People fall into *atoms*: classes
+every table treats alike, such as "clinical, board level, no directorate". A *cell* is a union of
+atoms, so its value is the sum of its atoms' values, and whoever sees some cells can compute
+exactly the linear combinations of them (totals minus parts, one table against another).
+Cells of one *measure* (the scores of one objective in one round, the round's responses, one
+pulse question) share their unknowns; different measures are different unknowns.
+
+The rules (DESIGN.md §5):
+
+1. Primary suppression: a cell counting fewer than `min_size` people is hidden: no value, no
+   share, no n. Cells of 0 people are hidden too (showing "0" would say what a small group did).
+2. Complementary suppression: while any hidden cell is a linear combination of the shown cells
+   of its measure (so could be recovered by arithmetic from what the same audience sees), one
+   more cell is hidden: the smallest shown cell whose hiding breaks that combination (or, when no
+   single one does, the smallest shown cell that overlaps it), until no hidden cell can be
+   worked out. Decided over every table of a measure at once, never table by table.
+3. Nesting: a cell hidden in a containing measure (a pulse group) is hidden in the measures
+   within it (that group's answers to each question): pass it as `hidden`.
+
+What this does not decide: comments have their own threshold (`comments_shown`); a shown cell
+whose members all gave the same answer reveals that answer, as in every survey tool.
+
+Exact arithmetic: vectors are over the rationals (fractions.Fraction), so "can be worked out"
+is decided exactly, never by floating point.
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published aggregate: `key` names it, `atoms` are the classes of people it adds up,
+    `n` is how many people it counts (the number the threshold is compared with)."""
+
+    key: object
+    atoms: frozenset
+    n: int
+
+
+class _Span:
+    """The rational span of 0/1 vectors over a fixed list of atoms, in reduced row echelon form."""
+
+    def __init__(self, index):
+        self.index = index  # atom -> column
+        self.rows = {}  # pivot column -> row (list of Fraction) with 1 at the pivot
+
+    def _vector(self, atoms):
+        vector = [Fraction(0)] * len(self.index)
+        for atom in atoms:
+            vector[self.index[atom]] = Fraction(1)
+        return vector
+
+    def _reduce(self, vector):
+        for pivot, row in self.rows.items():
+            factor = vector[pivot]
+            if factor:
+                vector = [v - factor * r for v, r in zip(vector, row, strict=True)]
+        return vector
+
+    def add(self, atoms):
+        vector = self._reduce(self._vector(atoms))
+        pivot = next((i for i, v in enumerate(vector) if v), None)
+        if pivot is None:
+            return
+        vector = [v / vector[pivot] for v in vector]
+        for other, row in self.rows.items():
+            factor = row[pivot]
+            if factor:
+                self.rows[other] = [r - factor * v for r, v in zip(row, vector, strict=True)]
+        self.rows[pivot] = vector
+
+    def contains(self, atoms):
+        return not any(self._reduce(self._vector(atoms)))
+
+
+def _span(cells, index):
+    span = _Span(index)
+    for cell in cells:
+        span.add(cell.atoms)
+    return span
+
+
+def determinable(target, shown, index):
+    """True when `target`'s value is a linear combination of the `shown` cells' values."""
+    return _span(shown, index).contains(target.atoms)
+
+
+def publishable(cells, min_size, hidden=()):
+    """The keys of the cells that may be shown, given every cell of one measure.
+
+    `hidden`: keys hidden whatever their size (nesting, rule 3). Deterministic: between equally
+    small cells the one over fewer atoms (a part rather than its total) is hidden first, then the
+    one listed first.
+    """
+    cells = list(cells)
+    order = {cell.key: position for position, cell in enumerate(cells)}
+    index = {atom: i for i, atom in enumerate(sorted({a for c in cells for a in c.atoms}, key=repr))}
+    forced = set(hidden)
+    shown = [c for c in cells if c.n >= min_size and c.key not in forced]
+    concealed = [c for c in cells if c not in shown]
+
+    def size(cell):  # smallest first; between equals the finer cell, so totals stay shown
+        return (cell.n, len(cell.atoms), order[cell.key])
+
+    by_size = sorted(concealed, key=size)
+
+    while True:
+        span = _span(shown, index)
+        exposed = next((c for c in by_size if c.atoms and span.contains(c.atoms)), None)
+        if exposed is None:
+            return frozenset(c.key for c in shown)
+        candidates = sorted(shown, key=size)
+        choice = next(
+            (c for c in candidates if not determinable(exposed, [s for s in shown if s is not c], index)),
+            None,
+        )
+        if choice is None:
+            overlapping = [c for c in candidates if c.atoms & exposed.atoms]
+            choice = (overlapping or candidates)[0]
+        shown.remove(choice)
+        by_size.append(choice)
+        by_size.sort(key=size)
+
+
+def comments_shown(group_n, min_size, min_comment_size):
+    """Whether a group's comments may be shown: the group is shown (its n is published, so at
+    least `min_size`) and it has at least `min_comment_size` people (never below `min_size`)."""
+    return group_n is not None and group_n >= max(min_size, min_comment_size)
+
+
+# --- The tables every output publishes, as cells ----------------------------------------------
+
+CLINICAL, MANAGERIAL = "clinical", "managerial"
+BOARD, OPERATIONAL = "board", "operational"
+PROFESSIONAL_GROUPS = (CLINICAL, MANAGERIAL)
+DAVIES_GROUPS = {
+    "senior_clinical": (CLINICAL, BOARD),
+    "senior_nonclinical": (MANAGERIAL, BOARD),
+    "operational_clinical": (CLINICAL, OPERATIONAL),
+    "operational_nonclinical": (MANAGERIAL, OPERATIONAL),
+}
+GROUPS = (*PROFESSIONAL_GROUPS, *DAVIES_GROUPS)
+
+
+def group_atoms(group):
+    """The (professional group, level) atoms of one of the six GROUPS."""
+    if group in DAVIES_GROUPS:
+        return frozenset({DAVIES_GROUPS[group]})
+    return frozenset(key for key in DAVIES_GROUPS.values() if key[0] == group)
+
+
+GROUP_ATOMS = {group: group_atoms(group) for group in GROUPS}
+
+
+def group_cells(counts):
+    """The six group cells (professional and Davies) of one measure from {group: n}."""
+    return [Cell(group, GROUP_ATOMS[group], counts.get(group, 0)) for group in GROUPS]
+
+
+def visible_groups(counts, min_size, hidden=()):
+    """Of the six GROUPS, those that may be shown for one measure split by group, from each
+    group's n (`hidden`: groups hidden already, e.g. in the containing measure)."""
+    return publishable(group_cells(counts), min_size, hidden=hidden)

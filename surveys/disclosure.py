@@ -16,10 +16,11 @@ The rules (DESIGN.md §5):
 1. Primary suppression: a cell counting fewer than `min_size` people is hidden: no value, no
    share, no n. Cells of 0 people are hidden too (showing "0" would say what a small group did).
 2. Complementary suppression: while any hidden cell is a linear combination of the shown cells
-   of its measure (so could be recovered by arithmetic from what the same audience sees), one
-   more cell is hidden: the smallest shown cell whose hiding breaks that combination (or, when no
-   single one does, the smallest shown cell that overlaps it), until no hidden cell can be
-   worked out. Decided over every table of a measure at once, never table by table.
+   of its measure (so could be recovered by arithmetic from what the same audience sees), more
+   cells are hidden: the fewest and smallest shown cells whose hiding breaks every such
+   combination (one cell, else two, else three; failing that the smallest shown cell overlapping
+   it, and look again), until no hidden cell can be worked out. Decided over every table of a
+   measure at once, never table by table.
 3. Nesting: a cell hidden in a containing measure (a pulse group) is hidden in the measures
    within it (that group's answers to each question): pass it as `hidden`.
 
@@ -32,6 +33,8 @@ is decided exactly, never by floating point.
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
+from itertools import combinations
 
 
 @dataclass(frozen=True)
@@ -96,37 +99,53 @@ def publishable(cells, min_size, hidden=()):
     """The keys of the cells that may be shown, given every cell of one measure.
 
     `hidden`: keys hidden whatever their size (nesting, rule 3). Deterministic: between equally
-    small cells the one over fewer atoms (a part rather than its total) is hidden first, then the
-    one listed first.
+    small choices the one over fewer atoms (parts rather than their total) goes first, then the
+    one listed first. Memoised: the same tables (objective after objective) are decided once.
     """
-    cells = list(cells)
+    return _publishable(tuple(cells), min_size, frozenset(hidden))
+
+
+# Complementary cells are looked for among single cells, then pairs, then triples of shown cells
+# (smallest total first); past that, the smallest shown cell overlapping the exposed one goes.
+LARGEST_COMPLEMENT = 3
+TRIPLES_UP_TO = 16  # shown cells; beyond it triples are not tried (the fallback is still safe)
+
+
+@lru_cache(maxsize=4096)
+def _publishable(cells, min_size, forced):
     order = {cell.key: position for position, cell in enumerate(cells)}
     index = {atom: i for i, atom in enumerate(sorted({a for c in cells for a in c.atoms}, key=repr))}
-    forced = set(hidden)
-    shown = [c for c in cells if c.n >= min_size and c.key not in forced]
-    concealed = [c for c in cells if c not in shown]
 
-    def size(cell):  # smallest first; between equals the finer cell, so totals stay shown
+    def size(cell):
         return (cell.n, len(cell.atoms), order[cell.key])
 
-    by_size = sorted(concealed, key=size)
-
+    shown = sorted((c for c in cells if c.n >= min_size and c.key not in forced), key=size)
+    concealed = sorted((c for c in cells if c not in shown), key=size)
     while True:
         span = _span(shown, index)
-        exposed = next((c for c in by_size if c.atoms and span.contains(c.atoms)), None)
+        exposed = next((c for c in concealed if c.atoms and span.contains(c.atoms)), None)
         if exposed is None:
             return frozenset(c.key for c in shown)
-        candidates = sorted(shown, key=size)
-        choice = next(
-            (c for c in candidates if not determinable(exposed, [s for s in shown if s is not c], index)),
-            None,
+        choice = _complement(exposed, shown, index, size)
+        shown = [c for c in shown if c not in choice]
+        concealed = sorted([*concealed, *choice], key=size)
+
+
+def _complement(exposed, shown, index, size):
+    """The fewest, smallest shown cells whose hiding leaves `exposed` impossible to work out."""
+    for count in range(1, LARGEST_COMPLEMENT + 1):
+        if count == LARGEST_COMPLEMENT and len(shown) > TRIPLES_UP_TO:
+            break
+        options = sorted(
+            combinations(shown, count),
+            key=lambda group: (sum(c.n for c in group), [size(c) for c in group]),
         )
-        if choice is None:
-            overlapping = [c for c in candidates if c.atoms & exposed.atoms]
-            choice = (overlapping or candidates)[0]
-        shown.remove(choice)
-        by_size.append(choice)
-        by_size.sort(key=size)
+        for group in options:
+            rest = [c for c in shown if c not in group]
+            if not determinable(exposed, rest, index):
+                return group
+    overlapping = [c for c in shown if c.atoms & exposed.atoms]
+    return ((overlapping or shown)[0],)
 
 
 def comments_shown(group_n, min_size, min_comment_size):

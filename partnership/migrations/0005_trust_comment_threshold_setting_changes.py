@@ -40,10 +40,6 @@ class Migration(migrations.Migration):
             field=models.PositiveSmallIntegerField(default=10, help_text='Comments are shown only for groups of at least this many people (never below min_group_size).', validators=[django.core.validators.MinValueValidator(3)]),
         ),
         migrations.RunPython(comment_threshold_at_least_group_size, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name='trust',
-            constraint=models.CheckConstraint(condition=models.Q(('min_comment_group_size__gte', models.F('min_group_size'))), name='trust_comment_group_size_gte_group_size'),
-        ),
         migrations.AddField(
             model_name='trustsettingchange',
             name='changed_by',

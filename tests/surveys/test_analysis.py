@@ -104,7 +104,7 @@ def test_round_analysis_matches_the_pure_functions_on_the_same_ratings(trust, ot
     assert draft.pk not in got
     for result in expected:
         assert as_tuple(got[result.objective]) == as_tuple(result)
-    assert got[o4.pk].status == INSUFFICIENT and got[o4.pk].n_clinical == 0
+    assert got[o4.pk].status == INSUFFICIENT and got[o4.pk].n_clinical is None  # hidden: no count
     assert [r.objective for r in analysis.results] == [
         r.objective for r in divergence.sorted_for_attention([got[pk] for pk in got])
     ]
@@ -255,7 +255,7 @@ def test_a_round_with_no_ratings(trust, march_round, agreed_objective):
     assert {r.objective.pk for r in analysis.results} == {o.pk for o in objectives}
     for result in analysis.results:
         assert result.status == INSUFFICIENT
-        assert {g: s.n for g, s in result.groups.items()} == dict.fromkeys(GROUPS, 0)
+        assert {g: s.n for g, s in result.groups.items()} == dict.fromkeys(GROUPS)  # hidden: no count
         assert result.q_value is None and result.trend is None and result.widening is False
     assert analysis.counts == {"divergent": 0, "watch": 0, "aligned": 0, "insufficient": 3}
     assert all(group.n is None for group in analysis.pulse.groups.values())
@@ -320,7 +320,7 @@ def test_people_who_changed_group_count_in_the_group_they_rated_in(trust, mid_ma
     assert as_tuple(after) == as_tuple(before)
     now = analyse(march).results[0]
     assert (now.n_clinical, now.n_managerial) == (5, 9)
-    assert now.groups["senior_nonclinical"].n == 3
+    assert now.groups["senior_nonclinical"].n is None  # 3 < 5: not even its count
     assert now.groups["senior_nonclinical"].mean is None  # 3 < 5, and 6 operational managers hidden too
     assert now.groups["operational_nonclinical"].mean is None
     assert analyse(march).history[objective.pk][0] == (FEBRUARY, D("3.00"))

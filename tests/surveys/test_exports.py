@@ -195,8 +195,9 @@ def test_report_blanks_for_suppressed_and_unrated():
     ]
     results = divergence.round_results(rows, objectives=[a, b])  # b rateable, nobody rated it
     csv_rows = report_csv_rows(analysis_of(results))
-    assert csv_rows[1][4:] == ["6", "4.00", "3", "", "", "", "", "", "insufficient"]
-    assert csv_rows[2][4:] == ["0", "", "0", "", "", "", "", "", "insufficient"]
+    # A hidden group's n is blank like its mean (DESIGN.md §6): not "3", not "0".
+    assert csv_rows[1][4:] == ["6", "4.00", "", "", "", "", "", "", "insufficient"]
+    assert csv_rows[2][4:] == ["", "", "", "", "", "", "", "", "insufficient"]
     assert "None" not in write_csv(csv_rows)
 
 
@@ -231,7 +232,8 @@ def test_pulse_rows_values_and_suppression():
     rows = pulse_csv_rows(analysis_of([], clinical + managerial))
     by_group = {row[0]: row[1:] for row in rows[1:]}
     assert by_group["clinical"] == ["6", "0.500", "0.500", "0.333", "0.167", "0.333", "0.333", "0.167", "0.167"]
-    assert by_group["operational_clinical"] == by_group["clinical"]  # its sibling has nobody in it
+    # Its sibling has nobody in it, and showing it beside "clinical" would say so: hidden.
+    assert by_group["operational_clinical"] == [""] * 9
     assert by_group["managerial"] == ["7", "0.714", "0.714", "0.286", "0.000", "0.714", "0.286", "0.000", "0.000"]
     # Nobody: suppressed. Operational managers (2) suppressed, so senior managers too (differencing).
     for hidden in ("senior_clinical", "senior_nonclinical", "operational_nonclinical"):

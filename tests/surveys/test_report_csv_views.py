@@ -131,7 +131,7 @@ def test_report_csv_download(client, login, consultant_membership, rated_februar
         "2026-02",
         "5",
         "3.00",
-        "4",
+        "",  # 4 managers: hidden, so no n either
         "",
         "",
         "",
@@ -170,7 +170,8 @@ def test_pulse_csv_download(client, login, consultant_membership, rated_february
         ["managerial"] + [""] * 9,  # 2 managers: suppressed
         ["senior_clinical"] + [""] * 9,
         ["senior_nonclinical"] + [""] * 9,
-        ["operational_clinical", "5", "0.600", "0.600", "0.400", "0.000", "0.600", "0.400", "0.000", "0.000"],
+        # Beside "clinical", a shown operational row would say no senior clinician answered.
+        ["operational_clinical"] + [""] * 9,
         ["operational_nonclinical"] + [""] * 9,
     ]
 

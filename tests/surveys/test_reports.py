@@ -193,7 +193,7 @@ def test_build_stores_snapshot_csvs_pdf_and_pending_deliveries(rated, board, uns
         "senior_clinical": None,  # two people
         "senior_nonclinical": None,
         "operational_clinical": None,  # would give the two away by subtraction
-        "operational_nonclinical": "2.00",
+        "operational_nonclinical": None,  # beside "managerial" it would say no senior manager scored
     }
     assert SMALL_GROUP_MEAN not in json.dumps(data) and HIDDEN_SIBLING_MEAN not in json.dumps(data)
     assert [p["ref"] for p in data["talking_points"]] == ["OBJ-01"]

@@ -15,83 +15,17 @@ from django_scopes import scope, scopes_disabled
 from partnership.models import Membership
 from surveys.models import PulseResponse, Rating
 from surveys.selectors import (
-    DIFFERENCING,
+    HIDDEN,
     NO_DIRECTORATE,
-    SMALL,
     CountRow,
     raters_of,
     round_response_counts,
-    suppress_rows,
 )
 from surveys.services.ratings import is_rater
 from surveys.services.rounds import round_get_or_create
 from tests.factories import DirectorateFactory, MembershipFactory, ObjectiveFactory
 
 MARCH = date(2026, 3, 1)
-
-
-# --- suppress_rows: pure, no database ---------------------------------------------------------------
-
-
-def rows(*expected):
-    return [CountRow(key=f"r{i}", label=f"Row {i}", expected=n, responded=n // 2) for i, n in enumerate(expected)]
-
-
-def hidden(result):
-    return [row.suppressed for row in result]
-
-
-def test_nothing_is_suppressed_when_every_row_is_big_enough():
-    assert hidden(suppress_rows(rows(5, 9, 20), 5)) == ["", "", ""]
-
-
-def test_one_small_row_also_hides_the_smallest_other_row():
-    # Whole trust minus the shown rows would otherwise give the small row's numbers.
-    assert hidden(suppress_rows(rows(20, 4, 8, 6), 5)) == ["", SMALL, "", DIFFERENCING]
-
-
-def test_two_small_rows_that_together_are_big_enough_hide_nothing_else():
-    assert hidden(suppress_rows(rows(20, 3, 8, 2), 5)) == ["", SMALL, "", SMALL]
-
-
-def test_small_rows_that_together_are_still_small_hide_the_smallest_other_row():
-    assert hidden(suppress_rows(rows(20, 1, 8, 2), 5)) == ["", SMALL, DIFFERENCING, SMALL]
-
-
-def test_of_two_rows_one_small_hides_both():
-    assert hidden(suppress_rows(rows(14, 3), 5)) == [DIFFERENCING, SMALL]
-
-
-def test_a_row_of_nobody_is_shown_as_small_but_hides_nobody_else():
-    assert hidden(suppress_rows(rows(0, 12, 9), 5)) == [SMALL, "", ""]
-
-
-def test_every_row_small_hides_them_all():
-    assert hidden(suppress_rows(rows(1, 1, 1), 5)) == [SMALL, SMALL, SMALL]
-
-
-def test_ties_hide_the_first_of_the_smallest():
-    assert hidden(suppress_rows(rows(2, 7, 7), 5)) == [SMALL, DIFFERENCING, ""]
-
-
-def test_rows_already_suppressed_stay_suppressed_and_count_as_hidden():
-    # Hidden by an earlier pass (e.g. against another total): 9 people hidden, enough.
-    before = [CountRow("a", "A", 12, 6), CountRow("b", "B", 9, 1, suppressed=DIFFERENCING), CountRow("c", "C", 40, 9)]
-    assert hidden(suppress_rows(before, 5)) == ["", DIFFERENCING, ""]
-
-    # Already hidden but only 3 people: the smallest shown row goes too.
-    before = [CountRow("a", "A", 12, 6), CountRow("b", "B", 3, 1, suppressed=SMALL), CountRow("c", "C", 40, 9)]
-    assert hidden(suppress_rows(before, 5)) == [DIFFERENCING, SMALL, ""]
-
-
-def test_suppress_rows_keeps_the_order_and_the_input():
-    given = rows(9, 4, 6)
-
-    result = suppress_rows(given, 5)
-
-    assert [row.key for row in result] == ["r0", "r1", "r2"]
-    assert hidden(given) == ["", "", ""]  # new rows; the input is untouched
-    assert (result[0].expected, result[0].responded, result[0].rate) == (9, 4, 44)
 
 
 def test_the_rate_of_nobody_is_none():
@@ -251,10 +185,10 @@ def test_davies_groups_are_suppressed_against_each_professional_group_too(march)
     # so showing operational clinical would give senior clinical as clinical minus it; same
     # for the managerial pair. Every Davies row is hidden.
     assert table(counts_of(march)["davies_groups"]) == {
-        "Senior clinical (board, clinical)": SMALL,
-        "Senior non-clinical (board, managerial)": DIFFERENCING,
-        "Operational clinical": DIFFERENCING,
-        "Operational non-clinical": SMALL,
+        "Senior clinical (board, clinical)": HIDDEN,
+        "Senior non-clinical (board, managerial)": HIDDEN,
+        "Operational clinical": HIDDEN,
+        "Operational non-clinical": HIDDEN,
     }
 
 
@@ -262,9 +196,9 @@ def test_one_small_directorate_hides_the_next_smallest_row_against_differencing(
     set_min_group_size(march.trust, 6)
 
     assert table(counts_of(march)["directorates"]) == {
-        "Medicine": SMALL,
+        "Medicine": HIDDEN,
         "Surgery": (4, 9),
-        NO_DIRECTORATE: DIFFERENCING,
+        NO_DIRECTORATE: HIDDEN,
     }
 
 
@@ -285,9 +219,9 @@ def test_people_are_counted_in_their_current_directorate(march, people, unscoped
     Membership.objects.filter(pk=people.physicians[0].pk).update(directorate=people.surgery)
 
     assert table(counts_of(march)["directorates"]) == {
-        "Medicine": SMALL,
+        "Medicine": HIDDEN,
         "Surgery": (5, 10),
-        NO_DIRECTORATE: DIFFERENCING,
+        NO_DIRECTORATE: HIDDEN,
     }
 
 

@@ -44,13 +44,13 @@ from dataclasses import dataclass, field, replace
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scope
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from partnership.csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload
+from partnership.identity import normalise_email
 from partnership.models import Directorate, Membership, ProfessionalGroup, Trust
 
 from .models import Objective, SignOff, Status, Theme
@@ -172,7 +172,7 @@ def _validate_row(line, raw):
     emails = {}
     for name, _group in LEADS:
         column = f"{name}_email"
-        email = raw[column].strip().lower()
+        email = normalise_email(raw[column])
         if email:
             try:
                 if len(email) > MAX_EMAIL:
@@ -221,9 +221,8 @@ def _resolve(trust, rows):
     members = {
         m.lemail: m
         for m in Membership.objects.active()
-        .filter(trust=trust)
-        .annotate(lemail=Lower("user__email"))
-        .filter(lemail__in=emails)
+        .filter(trust=trust, user__email__in=emails)  # stored normalised, like the file's
+        .annotate(lemail=F("user__email"))
     }
     known = ", ".join(sorted((d.name for d in directorates.values()), key=str.lower))
     resolved, errors = [], []

@@ -45,7 +45,7 @@ def membership_upsert(
         raise PersonError("That directorate belongs to another trust.")
     email = User.objects.normalize_email(email)
     with transaction.atomic(), scope(trust=trust):
-        user = User.objects.filter(email__iexact=email).first()
+        user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(email=email, full_name=full_name)
         membership, created = Membership.objects.get_or_create(

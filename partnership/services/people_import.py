@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models.functions import Lower
 from django_scopes import scope
 
 from ..csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload
+from ..identity import normalise_email
 from ..models import Directorate, Level, Membership, ProfessionalGroup, Role, User, role_contradiction
 from .invitations import invitation_create
 
@@ -66,7 +66,7 @@ class ImportPlan:
 def _validate_row(line, raw):
     """A PersonRow, or a list of messages saying what is wrong with the row."""
     errors = []
-    email = raw["email"].strip().lower()
+    email = normalise_email(raw["email"])
     try:
         if len(email) > MAX_EMAIL:
             raise ValidationError("too long")
@@ -128,8 +128,8 @@ def _existing(trust, rows):
     users = {}
     for start in range(0, len(emails), 5000):
         batch = emails[start : start + 5000]
-        for user in User.objects.annotate(lemail=Lower("email")).filter(lemail__in=batch):
-            users[user.email.lower()] = user
+        for user in User.objects.filter(email__in=batch):  # stored normalised, like the rows
+            users[user.email] = user
     with scope(trust=trust):
         memberships = {m.user_id: m for m in Membership.objects.filter(user_id__in=[u.pk for u in users.values()])}
         directorates = {d.name.lower(): d for d in Directorate.objects.all()}

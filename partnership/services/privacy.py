@@ -127,7 +127,7 @@ def is_erased(user):
 def user_by_email(email):
     """The person with this email address (case-insensitive), or None."""
     User = get_user_model()
-    return User.objects.filter(email__iexact=User.objects.normalize_email(email)).first()
+    return User.objects.filter(email=User.objects.normalize_email(email)).first()
 
 
 # --- Erasure ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_scopes import scope
 
+from ..identity import normalise_email
 from ..models import Invitation, Level, Membership, ProfessionalGroup, Role, Trust, trust_code_validator
 from .invitations import invitation_create
 from .people import membership_upsert
@@ -32,7 +33,7 @@ def trust_admin_invite(*, trust, email, full_name=""):
     invitation (returns None then). Someone who holds another role in the trust keeps it.
     """
     with transaction.atomic(), scope(trust=trust):
-        membership = Membership.objects.select_related("user").filter(user__email__iexact=email.strip()).first()
+        membership = Membership.objects.select_related("user").filter(user__email=normalise_email(email)).first()
         if membership is None:
             membership, _ = membership_upsert(
                 trust=trust,

@@ -33,10 +33,9 @@ What is detected (kinds):
   as meeting or rota references, later ones as deadlines ("by 31/03/2027"), so an unlabelled
   date of birth of a child under about two is missed. A month and year alone ("March 2026")
   is never a date of birth. Numeric dates are read day first; when that is not a date
-  (03/25/1956) month first. Two-digit years up to
-  two years ahead are this century (in 2026: 28 → 2028, 29 → 1929, 56 → 1956); "." and "-"
-  dates with a two-digit year need two-digit days and months, so "4.3.12" (a section number)
-  is not a date.
+  (03/25/1956) month first. Two-digit years up to two years ahead are this century (in 2026:
+  28 → 2028, 29 → 1929, 56 → 1956); "." and "-" dates with a two-digit year need two-digit
+  days and months, so "4.3.12" (a section number) is not a date.
 - `member_name`: the trust's own members, matched on words after folding (NFKD, combining
   marks stripped, a few letters NFKD keeps apart such as ø, ł, æ mapped, casefolded), so
   "Siobhán O'Neill", "siobhan o’neill", "SIOBHAN ONEILL" and "O Neill's" all match. Titles in
@@ -51,15 +50,18 @@ What is detected (kinds):
   and particle surnames match whole ("Smith-Jones", "van der Berg"), and a hyphenated one also
   by each part of 3 letters or more that is not a stop word.
 - `self_identifying`: phrases that narrow the writer down to one person. The list, and why:
-  1. "the only / sole / first / newest / youngest / oldest / longest-serving / most senior /
-     most junior <up to 4 words ending in a role>" (consultant, anaesthetist, woman, lead,
-     -ologist, -ician ...): being the only or the first of something is the classic give-away.
-     The role must end the noun phrase, so "the only consultant job plan" and "the only way to"
-     are not flagged. "the only one" needs in/on/at/here/who/covering/doing after it.
-  2. "I am / I'm / I was the <role>" (optionally "only"): claims a singular post.
-  3. "as the <role>", "in my role as (the) <role>", and "as a/an <post>" for posts that few
-     people hold (lead, director, chair, guardian, tutor, champion, coordinator): speaking from
-     a named post. "as a consultant" is not flagged (there are many).
+  1. "the only / sole / one and only <up to 4 words ending in a role>" (consultant, anaesthetist,
+     woman, lead, -ologist, -ician ...): being the only one of something is the classic
+     give-away. The role must end the noun phrase and be singular, so "the only consultant job
+     plan", "the only way to" and "the only consultants who came" are not flagged. "the only
+     one" needs in/on/at/here/who/covering/doing after it. "the first / most senior doctor" is
+     not a trigger on its own (it is how people describe a duty), only after "I am" or "as".
+  2. "I am / I'm / I was the <role>" (optionally "only"): claims a singular post, including
+     "I was the first consultant ...".
+  3. "as the <role>" (including "as the newest / longest-serving consultant"), "in my role as
+     (the) <role>", and "as a/an <post>" for posts that few people hold (lead, director, chair,
+     guardian, tutor, champion, coordinator): speaking from a named post. "as a consultant" is
+     not flagged (there are many), nor "such as the ...", nor "as the consultants lead ...".
   4. "as (deputy/associate/divisional) clinical/medical director", "as clinical/medical lead",
      and named single posts ("as guardian of safe working", "as college tutor", "as Caldicott
      guardian", "as chief registrar", "as head of service", "as director of medical education",
@@ -516,23 +518,12 @@ _ROLE_SUFFIX = re.compile(r"[a-z]{2,}(?:ologist|iatrist|ician|trician)")
 _ONE_FOLLOWERS = frozenset("in on at here who covering doing working".split())
 _NEXT_WORD = re.compile(r"\s+([\w'-]+)")
 
-_ROLE_TRIGGERS = (
-    # (trigger, which heads count, whether the head may be plural)
-    (
-        re.compile(
-            r"\bthe (?:only|sole|one and only|first|newest|youngest|oldest|longest[- ]serving|most (?:senior|junior))\b"
-        ),
-        "role",
-        True,
-    ),
-    (
-        re.compile(r"\bi(?:'m| am| was)(?: (?:currently|now|also|still|actually))? the(?: (?:only|sole))?\b"),
-        "role",
-        False,
-    ),
-    (re.compile(r"(?<!such )\bas the\b"), "role", False),
-    (re.compile(r"\bmy role as(?: the| a| an)?\b"), "role", False),
-    (re.compile(r"(?<!such )\bas (?:a|an)\b"), "post", False),
+_ROLE_TRIGGERS = (  # (trigger, which words may head the phrase after it)
+    (re.compile(r"\bthe (?:only|sole|one and only)\b"), "role"),
+    (re.compile(r"\bi(?:'m| am| was)(?: (?:currently|now|also|still|actually))? the(?: (?:only|sole))?\b"), "role"),
+    (re.compile(r"(?<!such )\bas the\b"), "role"),  # also "as the newest / longest-serving <role>"
+    (re.compile(r"\bmy role as(?: the| a| an)?\b"), "role"),
+    (re.compile(r"(?<!such )\bas (?:a|an)\b"), "post"),
 )
 
 _NUMBER_WORDS = (
@@ -570,16 +561,19 @@ _UNIT_GAP = re.compile(r"[\s,:()\-]*(?:(?:is|was|in|at|of|for|the|within|on|here
 _UNIT_GAP_MAX = 40  # characters between "my team" and a directorate name
 
 
-def _is_role(word: str, heads: str, plural_ok: bool) -> bool:
-    if plural_ok and word.endswith("s") and len(word) > 3 and _is_role(word[:-1], heads, False):
-        return True
+def _is_role(word: str, heads: str = "role") -> bool:
     if heads == "post":
         return word in _SINGLE_POSTS
     return word in _ROLES or bool(_ROLE_SUFFIX.fullmatch(word))
 
 
-def _role_phrase_end(folded: str, start: int, heads: str, plural_ok: bool) -> int | None:
-    """Where the noun phrase after a trigger ends, if its last word (the head) is a role; None if not."""
+def _is_plural_role(word: str) -> bool:
+    return word.endswith("s") and len(word) > 3 and _is_role(word[:-1])
+
+
+def _role_phrase_end(folded: str, start: int, heads: str) -> int | None:
+    """Where the noun phrase after a trigger ends, if its last word (the head) is a role; None if not.
+    Plural heads do not count: "the only consultants who came" speaks of a group."""
     words: list[tuple[str, int]] = []
     position = start
     while len(words) < 5:
@@ -593,10 +587,10 @@ def _role_phrase_end(folded: str, start: int, heads: str, plural_ok: bool) -> in
     if words[0][0] == "one":  # "the only one": only "the only one in/on/at/here/who/covering ..."
         follower = _NEXT_WORD.match(folded, words[0][1])
         return follower.end() if follower and follower.group(1) in _ONE_FOLLOWERS else None
-    if len(words) > 1 and _is_role(words[-2][0], "role", True) and not _is_role(words[-2][0], "role", False):
+    if len(words) > 1 and _is_plural_role(words[-2][0]):
         return None  # "as the consultants lead the change": the head is a verb after a plural subject
     head, end = words[-1]
-    return end if _is_role(head, heads, plural_ok) else None
+    return end if _is_role(head, heads) else None
 
 
 class _PhraseIndex:
@@ -608,9 +602,9 @@ class _PhraseIndex:
 
     def find(self, folded: str) -> list[tuple[int, int]]:
         spans = []
-        for trigger, heads, plural_ok in _ROLE_TRIGGERS:
+        for trigger, heads in _ROLE_TRIGGERS:
             for match in trigger.finditer(folded):
-                end = _role_phrase_end(folded, match.end(), heads, plural_ok)
+                end = _role_phrase_end(folded, match.end(), heads)
                 if end is not None:
                     spans.append((match.start(), end))
         for pattern in _FIXED_PHRASES:

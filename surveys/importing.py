@@ -79,6 +79,7 @@ from partnership.csv_import import ImportFileError, RowError, check_file, clean_
 from partnership.models import Membership, Role
 
 from .models import Category, Outlook, PulseResponse, Rating, RatingRound
+from .services.frozen import reported_period_message, reports_of_periods
 from .services.ratings import MAX_COMMENT
 from .services.rounds import month_start, period_parse, round_get_or_create
 
@@ -407,6 +408,22 @@ def _resolve(kind, trust, rows):
     return resolved, errors
 
 
+def reported_row_errors(trust, lines):
+    """A RowError per (line, period) whose round's board report is built: published numbers never
+    change (surveys.services.frozen). One query."""
+    reports = reports_of_periods(trust, {period for _, period in lines})
+    return [RowError(line, reported_period_message(reports[period])) for line, period in lines if period in reports]
+
+
+def refuse_reported(trust, periods):
+    """ValueError when any of `periods` was reported since the file was checked (a report built
+    between the preview and the confirm)."""
+    reports = reports_of_periods(trust, periods)
+    if reports:
+        first = reports[min(reports)]
+        raise ValueError(f"Nothing was imported: {reported_period_message(first)}. Check the file again.")
+
+
 def _stored_rounds(periods):
     return {round_.period: round_ for round_ in RatingRound.objects.filter(period__in=periods)}
 
@@ -442,6 +459,7 @@ def _plan(kind, *, trust, text=None, path=None, progress=None, today=None):
     with scope(trust=trust):
         rows, lookup_errors = _resolve(kind, trust, rows)
         plan.errors.extend(lookup_errors)
+        plan.errors.extend(reported_row_errors(trust, [(row.line, row.period) for row in rows]))
         plan.errors.sort(key=lambda error: error.line)
         if not plan.is_valid:
             plan.errors = capped(plan.errors)
@@ -495,6 +513,7 @@ def _apply(kind, *, trust, plan, progress=None, now=None):
     manager = kind.model.objects
     with transaction.atomic(), scope(trust=trust):
         periods = {row.period for row in plan.rows}
+        refuse_reported(trust, periods)
         rounds = _stored_rounds(periods)
         new_rounds = sorted(periods - set(rounds))
         for period in new_rounds:  # a query or two per new month, never per row

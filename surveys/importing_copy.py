@@ -67,8 +67,10 @@ from .importing import (
     capped,
     duplicate_message,
     lookup_messages,
+    refuse_reported,
 )
 from .models import Category, Outlook, PulseResponse, Rating, RatingRound
+from .services.frozen import reported_period_message, reports_of_periods
 from .services.ratings import MAX_COMMENT
 from .services.rounds import PERIOD_PATTERN, round_get_or_create
 
@@ -506,6 +508,21 @@ def _rounds(trust, cursor, table):
     return dict(cursor.fetchall())
 
 
+def _refuse_reported_lines(trust, cursor, table, rounds):
+    """_Invalid with a per-line error for each line of a reported round (published numbers never
+    change): at most MAX_LISTED_ERRORS listed, the rest counted."""
+    reports = reports_of_periods(trust, [period for period in rounds if period is not None])
+    if not reports:
+        return
+    cursor.execute(
+        f"SELECT line, period_date, count(*) OVER () FROM {table} WHERE period_date = ANY(%s) ORDER BY line LIMIT %s",
+        [list(reports), MAX_LISTED_ERRORS],
+    )
+    found = cursor.fetchall()
+    errors = [RowError(line, reported_period_message(reports[period])) for line, period, _ in found]
+    raise _Invalid(capped(errors, found[0][2] if found else len(errors)))
+
+
 def _rounds_params(rounds):
     return {"periods": list(rounds), "round_ids": list(rounds.values())}
 
@@ -528,6 +545,7 @@ def copy_plan(kind, *, trust, source, progress=None, today):
             with transaction.atomic(), connection.cursor() as cursor, scope(trust=trust):
                 _stage_and_check(kind, trust, cursor, staged, progress)
                 rounds = _rounds(trust, cursor, staged.table)
+                _refuse_reported_lines(trust, cursor, staged.table, rounds)
                 _total, plan.created, plan.updated = _counts(kind, trust, cursor, staged.table, rounds)
                 plan.new_rounds = [f"{period:%Y-%m}" for period, pk in rounds.items() if pk is None]
         except UnicodeDecodeError:
@@ -565,6 +583,7 @@ def copy_apply(kind, *, trust, plan, progress=None, now):
             except (ImportFileError, _Invalid) as exc:
                 raise ValueError(f"The file no longer checks out; check it again ({exc}).") from exc
         rounds = _rounds(trust, cursor, staged.table)
+        refuse_reported(trust, rounds)
         new_rounds = [period for period, pk in rounds.items() if pk is None]
         for period in new_rounds:  # a query or two per new month, never per row
             rounds[period] = round_get_or_create(trust=trust, period=period).pk

@@ -18,6 +18,7 @@ from partnership.models import Role
 
 from ..models import Category, Outlook, PulseResponse, Rating
 from ..statements import STATEMENTS
+from .frozen import round_ensure_not_reported
 
 MAX_COMMENT = 2000
 PULSE_FIELDS = ("quality", "outlook", "category", "statements")
@@ -86,6 +87,7 @@ def ratings_save(*, round, membership, answers, pulse=None, now=None):
         raise ValidationError(
             f"The {round.label} round is not open: it runs {round.opens_on:%d %b} to {round.closes_on:%d %b %Y}."
         )
+    round_ensure_not_reported(round, doing="rated")
     with scope(trust=round.trust), transaction.atomic():
         allowed = {o.pk: o for o in objectives_rateable(membership)}
         errors = []

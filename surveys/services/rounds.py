@@ -11,6 +11,7 @@ from django_scopes import scope, scopes_disabled
 from partnership.models import Trust
 
 from ..models import RatingRound
+from .frozen import round_ensure_not_reported
 
 
 def month_start(day):
@@ -63,7 +64,9 @@ def rounds_create_due(*, today=None):
 
 def round_schedule(*, round, opens_on, closes_on):
     """Move a round's dates (extend, re-open or shorten it). The round stays in its month's
-    neighbourhood: it may open no earlier than its month and close within 3 months of it."""
+    neighbourhood: it may open no earlier than its month and close within 3 months of it. A
+    reported round is frozen (surveys.services.frozen): its dates never change."""
+    round_ensure_not_reported(round, doing="re-opened, extended or moved")
     if closes_on < opens_on:
         raise ValidationError("The round must close on or after the day it opens.")
     if opens_on < round.period:

@@ -1,9 +1,13 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
+from django.urls import reverse
 
+from .emails import absolute_url, email_send
+from .identity import normalise_email
 from .models import Directorate, Level, ProfessionalGroup, Role, role_contradiction
 
 
@@ -21,6 +25,24 @@ class EmailAuthenticationForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update(autocomplete="email", inputmode="email")
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Sign in", css_class="w-100"))
+
+
+class SitePasswordResetForm(PasswordResetForm):
+    """Password reset through the one email builder: the link is SITE_URL + path, never the
+    request's Host header (which a visitor chooses), and the address is matched as sign-in
+    matches it."""
+
+    def get_users(self, email):
+        users = get_user_model()._default_manager.filter(email=normalise_email(email), is_active=True)
+        return (user for user in users if user.has_usable_password())
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        path = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        email_send(
+            template="password_reset",
+            to=to_email,
+            context={"user": context["user"], "reset_url": absolute_url(path)},
+        )
 
 
 class InvitationAcceptForm(SetPasswordForm):

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import importers, views
-from .forms import EmailAuthenticationForm
+from .forms import EmailAuthenticationForm, SitePasswordResetForm
 from .import_views import CsvImportConfirmView, CsvImportView
 
 trust_patterns = [
@@ -35,9 +35,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            html_email_template_name="registration/password_reset_email_html.html",
-        ),
+        auth_views.PasswordResetView.as_view(form_class=SitePasswordResetForm),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -191,24 +191,48 @@ def test_issue12_3_password_reset_links_come_from_site_url_not_the_host_header(c
         assert "https://commonground.example.nhs.uk/accounts/reset/" in body
 
 
-def test_issue12_3_invitation_and_sign_off_links_come_from_site_url(client, trust, settings, login):
+def test_issue12_3_invitation_and_sign_off_links_come_from_site_url(
+    client, trust, settings, login, django_capture_on_commit_callbacks
+):
     settings.SITE_URL = "https://commonground.example.nhs.uk"
     admin = MembershipFactory(trust=trust, administrator=True, user__email="admin@ashby.nhs.uk")
+    md = MembershipFactory(trust=trust, medical_director=True, user__email="md@ashby.nhs.uk")
+    ceo = MembershipFactory(trust=trust, chief_executive=True, user__email="ceo@ashby.nhs.uk")
+    draft = ObjectiveFactory(trust=trust, ref="OBJ-01", clinical_lead=md, managerial_lead=ceo)
     login(admin)
-    client.post(
-        reverse("person_invite", args=["RAA"]),
-        {
-            "email": "new@ashby.nhs.uk",
-            "full_name": "New Person",
-            "professional_group": "clinical",
-            "level": "operational",
-            "role": "consultant",
-        },
-        HTTP_HOST="localhost:31337",
-    )
-    assert len(mail.outbox) == 1
-    assert "31337" not in mail.outbox[0].body
-    assert "https://commonground.example.nhs.uk/invitations/" in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("person_invite", args=["RAA"]),
+            {
+                "email": "new@ashby.nhs.uk",
+                "full_name": "New Person",
+                "professional_group": "clinical",
+                "level": "operational",
+                "role": "consultant",
+            },
+            HTTP_HOST="localhost:31337",
+        )
+    login(md)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("objective_propose", args=["RAA", draft.ref]), HTTP_HOST="localhost:31337")
+
+    assert [message.to for message in mail.outbox] == [["new@ashby.nhs.uk"], ["ceo@ashby.nhs.uk"]]
+    for message, path in zip(mail.outbox, ["/invitations/", "/trusts/RAA/objectives/OBJ-01/"], strict=True):
+        for body in [message.body] + [content for content, _ in message.alternatives]:
+            assert "31337" not in body
+            assert f"https://commonground.example.nhs.uk{path}" in body
+
+
+def test_issue12_3_no_email_template_builds_a_link_itself():
+    """Links in emails come from the one builder (SITE_URL + path, passed in the context):
+    no email template makes its own from {% url %}, a domain or a protocol."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "templates" / "emails"
+    for template in folder.iterdir():
+        text = template.read_text(encoding="utf-8")
+        for fragment in ("{% url", "{{ domain", "{{ protocol", "request.get_host", "build_absolute_uri"):
+            assert fragment not in text, f"{template.name} builds a link with {fragment}"
 
 
 # --- 4. a 40,000-column header ---------------------------------------------------------------------

@@ -48,7 +48,8 @@ What is detected (kinds):
   "'s" is left outside the span, words of a full name must be separated by spaces or hyphens
   only (so "grace, hope" is not "Grace Hope"), and "Patel-led" matches Patel. Double-barrelled
   and particle surnames match whole ("Smith-Jones", "van der Berg"), and a hyphenated one also
-  by each part of 3 letters or more that is not a stop word.
+  by each part of 3 letters or more that is not a stop word. A one-word entry in the people
+  list is taken as a surname.
 - `self_identifying`: phrases that narrow the writer down to one person. The list, and why:
   1. "the only / sole / one and only <up to 4 words ending in a role>" (consultant, anaesthetist,
      woman, lead, -ologist, -ician ...): being the only one of something is the classic
@@ -88,7 +89,9 @@ obfuscated contact details ("asha dot patel at nhs dot net"), phone numbers of o
 without a country code, US month-first dates that are also valid day-first dates, dates with
 the month in words before the year without a day ("born March 1956" is caught only through the
 label), and self-descriptions outside the phrase list ("I run the Tuesday endoscopy service on
-my own"). The detector errs towards flagging: a flagged comment is only held for review.
+my own"). The phrase rules also fire on phrases that single out someone else ("the only
+consultant on the panel was outvoted"), reported as `self_identifying`: worth a review, but not
+the writer. The detector errs towards flagging: a flagged comment is only held for review.
 """
 
 from __future__ import annotations
@@ -691,7 +694,8 @@ def _without_overlaps(candidates: list[tuple[str, int, int]]) -> list[tuple[str,
 
 
 def redact(text: str, findings: Iterable[Finding]) -> str:
-    """`text` with each finding's span replaced by "[removed]" (overlapping spans merged)."""
+    """`text` with each finding's span replaced by "[removed]" (overlapping or touching spans
+    become one "[removed]"; spans outside the text are ignored)."""
     spans = sorted((f.start, f.end) for f in findings if 0 <= f.start < f.end <= len(text))
     merged: list[list[int]] = []
     for start, end in spans:

@@ -5,9 +5,13 @@ validation and its own all-or-nothing apply step."""
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 MAX_ROWS = 100_000
+# No import has more than a dozen columns: a wider header is refused before anything else is
+# done with it, so a hostile header costs one pass over its cells.
+MAX_COLUMNS = 50
 
 
 class ImportFileError(ValueError):
@@ -64,12 +68,18 @@ def read_header(reader, columns):
         raise ImportFileError("The file is empty: expected a header row with " + ",".join(columns)) from exc
     except csv.Error as exc:
         raise ImportFileError(f"The header row is not valid CSV: {exc}") from exc
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(
+            f"The header has {len(header):,} columns; an import file has at most {MAX_COLUMNS}. "
+            "Expected: " + ",".join(columns)
+        )
     header = [h.strip().lower() for h in header]
-    duplicated = sorted({h for h in header if header.count(h) > 1})
+    duplicated = sorted(h for h, count in Counter(header).items() if count > 1)  # linear, not a count per cell
     if duplicated:
         raise ImportFileError(f"Duplicate column(s) in the header: {', '.join(duplicated)}")
-    missing = [c for c in columns if c not in header]
-    unknown = [h for h in header if h not in columns]
+    present, expected = set(header), set(columns)
+    missing = [c for c in columns if c not in present]
+    unknown = [h for h in header if h not in expected]
     if missing or unknown:
         parts = []
         if missing:

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from objectives.models import Objective, Status
 
-from . import divergence
-from .models import PulseResponse, Rating, RatingRound
+from . import disclosure, divergence, frozen
+from .models import DivergenceReport, PulseResponse, Rating, RatingRound
+from .selectors import round_response_counts
 from .statements import STATEMENTS
 
 HISTORY_PERIODS = 12
@@ -67,19 +68,66 @@ def _cache_key(round_id, thresholds, version):
     return f"divergence:v1:{round_id}:{settings}:{count}:{last.isoformat() if last else '-'}"
 
 
+def _report_ids(rounds):
+    """{round id: report id} of the reported ones among `rounds`: from the `report_id` annotation
+    when the rounds were fetched with it (no query), else one query."""
+    if all(hasattr(r, "report_id") for r in rounds):
+        return {r.pk: r.report_id for r in rounds if r.report_id is not None}
+    return dict(
+        DivergenceReport.objects.filter(round_id__in=[r.pk for r in rounds]).order_by().values_list("round_id", "pk")
+    )
+
+
+def frozen_rounds(report_ids):
+    """{report id: frozen.FrozenRound} read back from the snapshots, cached for good under the
+    report's id (a report never changes). One query for the snapshots not in the cache, and one
+    more only for version-1 snapshots (their objectives' ids by ref)."""
+    keys = {pk: f"frozen:v2:{pk}" for pk in report_ids}
+    found = cache.get_many(list(keys.values()))
+    out = {pk: found[keys[pk]] for pk in report_ids if keys[pk] in found}
+    missing = [pk for pk in report_ids if pk not in out]
+    if missing:
+        reports = list(DivergenceReport.objects.filter(pk__in=missing).values_list("pk", "trust_id", "data"))
+        ids = {}
+        old = {trust_id for _, trust_id, data in reports if data.get("version", 1) < 2}
+        if old:
+            ids = {
+                (trust_id, ref): (pk, directorate_id)
+                for trust_id, ref, pk, directorate_id in Objective.objects.filter(trust_id__in=old).values_list(
+                    "trust_id", "ref", "pk", "directorate_id"
+                )
+            }
+        fresh = {}
+        for pk, trust_id, data in reports:
+            by_ref = {ref: value for (trust, ref), value in ids.items() if trust == trust_id}
+            fresh[pk] = frozen.frozen_round(data, by_ref)
+        cache.set_many({keys[pk]: value for pk, value in fresh.items()}, timeout=None)
+        out.update(fresh)
+    return out
+
+
 def round_results_by_round(rounds, thresholds):
     """{round id: {objective id: ObjectiveResult}} for the rated objectives of each round.
 
+    A reported round's results are its snapshot's (surveys.frozen): published numbers never
+    change, whatever happened to the ratings or the settings since.
     Results are cached per round under a key that includes the round's number of ratings, its
     latest rating change and the trust's thresholds, so any new or changed rating, or a new
     setting, recomputes that round only; a closed round's results are otherwise reused. Two
     queries when everything is cached (rounds are given), three otherwise.
     """
-    ids = [r.pk for r in rounds]
+    reported = _report_ids(rounds)
+    results = {}
+    if reported:
+        by_report = frozen_rounds(list(reported.values()))
+        results = {round_id: by_report[report_id].by_objective for round_id, report_id in reported.items()}
+    ids = [r.pk for r in rounds if r.pk not in reported]
+    if not ids:
+        return results
     versions = _versions(ids)
     keys = {pk: _cache_key(pk, thresholds, versions.get(pk)) for pk in ids}
     found = cache.get_many(list(keys.values()))
-    results = {pk: found[keys[pk]] for pk in ids if keys[pk] in found}
+    results.update({pk: found[keys[pk]] for pk in ids if keys[pk] in found})
     missing = [pk for pk in ids if pk not in results]
     if missing:
         rows = _score_rows(missing)
@@ -114,12 +162,13 @@ class RoundAnalysis:
     pulse: divergence.PulseSummary
     thresholds: divergence.Thresholds
     counts: dict = field(default_factory=dict)  # status -> number of objectives
+    frozen: object = None  # the frozen.FrozenRound when the round is reported, else None
 
     def for_directorate(self, directorate_id):
         """The same analysis limited to one directorate's objectives (q-values stay trust-wide)."""
         results = [r for r in self.results if r.objective.directorate_id == directorate_id]
         return RoundAnalysis(
-            self.round, results, self.history, self.periods, self.pulse, self.thresholds, _counts(results)
+            self.round, results, self.history, self.periods, self.pulse, self.thresholds, _counts(results), self.frozen
         )
 
 
@@ -146,10 +195,15 @@ def round_analysis(round_):
     scores of the rounds not in the cache, the objectives, the pulse rows.
     """
     trust = round_.trust
-    thresholds = thresholds_of(trust)
     periods = list(
-        RatingRound.objects.filter(trust_id=trust.pk, period__lte=round_.period).order_by("-period")[:HISTORY_PERIODS]
+        RatingRound.objects.filter(trust_id=trust.pk, period__lte=round_.period)
+        .annotate(report_id=F("report__id"))
+        .order_by("-period")[:HISTORY_PERIODS]
     )[::-1]
+    current_report = next((p.report_id for p in periods if p.pk == round_.pk), None)
+    if current_report is not None:
+        return _frozen_analysis(round_, frozen_rounds([current_report])[current_report], periods)
+    thresholds = thresholds_of(trust)
     by_round = round_results_by_round(periods, thresholds)
     current = by_round[round_.pk]
     objectives = objectives_of_round(round_, set(current))
@@ -175,6 +229,36 @@ def round_analysis(round_):
     return RoundAnalysis(round_, results, labelled, periods, pulse, thresholds, _counts(results))
 
 
+def _frozen_analysis(round_, frozen_round, periods):
+    """The RoundAnalysis of a reported round: exactly its snapshot's numbers."""
+    results = [replace(result) for result in frozen_round.results]
+    return RoundAnalysis(
+        round_,
+        results,
+        frozen_round.history,
+        periods,
+        frozen_round.pulse,
+        frozen_round.thresholds,
+        _counts(results),
+        frozen=frozen_round,
+    )
+
+
+_LOOK_UP = object()
+
+
+def round_responses(round_, analysis=None, report=_LOOK_UP):
+    """The round's response counts: the snapshot's once it is reported, else counted now.
+    `analysis` (its frozen round) or `report` (the round's DivergenceReport or None) spare the
+    query that finds the report."""
+    frozen_round = getattr(analysis, "frozen", None)
+    if frozen_round is None:
+        if report is _LOOK_UP:
+            report = DivergenceReport.objects.filter(round_id=round_.pk).only("pk").first()
+        frozen_round = frozen_rounds([report.pk])[report.pk] if report is not None else None
+    return frozen_round.responses if frozen_round else round_response_counts(round_)
+
+
 def latest_closed_round(trust, today=None):
     today = today or timezone.localdate()
     return RatingRound.objects.filter(trust_id=trust.pk).closed_on(today).order_by("-period").first()
@@ -195,21 +279,38 @@ def objective_history(objective, today=None):
     today = today or timezone.localdate()
     trust = objective.trust
     thresholds = thresholds_of(trust)
-    rounds = list(RatingRound.objects.filter(trust_id=trust.pk).closed_on(today).order_by("-period")[:HISTORY_PERIODS])[
-        ::-1
-    ]
+    rounds = list(
+        RatingRound.objects.filter(trust_id=trust.pk)
+        .closed_on(today)
+        .annotate(report_id=F("report__id"))
+        .order_by("-period")[:HISTORY_PERIODS]
+    )[::-1]
     by_round = round_results_by_round(rounds, thresholds)
     periods = [ObjectivePeriod(round_, by_round[round_.pk].get(objective.pk)) for round_ in rounds]
     return periods
 
 
-def objective_comments(objective, round_, result):
+def comment_threshold(trust, round_):
+    """The least group size whose comments are shown in `round_`: the snapshot's once the round
+    is reported, else the trust's (never below its min_group_size)."""
+    report_id = getattr(round_, "report_id", None)
+    if report_id is not None:
+        return frozen_rounds([report_id])[report_id].min_comment_group_size
+    return max(trust.min_comment_group_size, trust.min_group_size)
+
+
+def objective_comments(objective, round_, result, min_comment_size=None):
     """The round's comments on the objective grouped by professional group, without names or
-    times, only for groups shown in the analysis (n ≥ min_group_size). Sorted by text, so
-    their order says nothing about who wrote first."""
+    times, only for groups shown in the analysis with at least `min_comment_size` people (the
+    comment threshold, DESIGN.md §5; `comment_threshold` by default). Sorted by text, so their
+    order says nothing about who wrote first or when."""
     if result is None:
         return {}
-    shown = [g for g in divergence.PROFESSIONAL_GROUPS if result.groups[g].mean is not None]
+    if min_comment_size is None:
+        min_comment_size = comment_threshold(objective.trust, round_)
+    shown = [
+        g for g in divergence.PROFESSIONAL_GROUPS if disclosure.comments_shown(result.groups[g].n, 1, min_comment_size)
+    ]
     comments = {group: [] for group in shown}
     for group, text in (
         Rating.objects.filter(round=round_, objective=objective, professional_group__in=shown)

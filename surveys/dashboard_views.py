@@ -13,10 +13,9 @@ from partnership.models import Directorate
 from partnership.scoping import TrustScopedMixin
 
 from . import divergence
-from .analysis import latest_closed_round, round_analysis
+from .analysis import latest_closed_round, round_analysis, round_responses
 from .models import RatingRound
 from .presentation import GROUP_LABELS, dashboard_rows, pulse_context
-from .selectors import round_response_counts
 from .services.rounds import period_parse
 from .talk import talking_points
 
@@ -70,7 +69,7 @@ class DashboardView(TrustScopedMixin, TemplateView):
             talking_points=talking_points(analysis) if analysis else [],
             group_labels=[GROUP_LABELS[g] for g in divergence.GROUPS],
             pulse=pulse_context(analysis.pulse) if analysis else None,
-            responses=round_response_counts(self.round) if self.round else None,
+            responses=round_responses(self.round, analysis) if self.round else None,
             directorate=directorate,
             directorates=list(Directorate.objects.order_by("name")),
             closed_rounds=list(

@@ -4,7 +4,7 @@ and the latest closed round's comments (anonymous, shown groups only)."""
 from objectives.panels import detail_panel
 
 from . import divergence
-from .analysis import objective_comments, objective_history
+from .analysis import comment_threshold, objective_comments, objective_history
 from .presentation import GROUP_LABELS
 
 
@@ -14,7 +14,8 @@ def ratings_panel(objective, membership):
     if not periods:
         return None
     latest = periods[-1]
-    comments = objective_comments(objective, latest.round, latest.result)
+    threshold = comment_threshold(objective.trust, latest.round)
+    comments = objective_comments(objective, latest.round, latest.result, threshold)
     return {
         "periods": periods,
         "labels": [p.round.period.strftime("%b %y") for p in periods],
@@ -27,4 +28,5 @@ def ratings_panel(objective, membership):
         "latest": latest,
         "comments": [(GROUP_LABELS[g], texts) for g, texts in comments.items()],
         "min_group_size": objective.trust.min_group_size,
+        "min_comment_group_size": threshold,
     }

@@ -23,7 +23,7 @@ from .exports import number
 from .models import Category, Outlook
 from .presentation import CATEGORY_COLOURS, GROUP_LABELS, OUTLOOK_COLOURS
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: objective and directorate ids, directorate response rows, statement means
 TWO, THREE, FOUR = divergence.TWO, divergence.THREE, divergence.FOUR
 STATUS_LABELS = {
     divergence.DIVERGENT: "divergent",
@@ -55,6 +55,8 @@ def _response_row(row):
 def _objective(result, history):
     objective = result.objective
     return {
+        "objective_id": objective.pk,
+        "directorate_id": objective.directorate_id,
         "ref": str(objective.ref),
         "title": objective.title,
         "theme": {"slug": objective.theme, "label": objective.get_theme_display()},
@@ -97,6 +99,9 @@ def _pulse(pulse):
                 "category_shares": {
                     c: _dec(stats.category_shares.get(c), THREE) if shown else None for c in divergence.CATEGORIES
                 },
+                "statement_means": {
+                    key: _dec(mean, TWO) if shown else None for key, mean in (stats.statement_means or {}).items()
+                },
                 "benchmark_good_share": _dec(stats.benchmark_good_share, TWO),
                 "benchmark_improve_share": _dec(stats.benchmark_improve_share, TWO),
             }
@@ -119,6 +124,7 @@ def report_snapshot(analysis, responses, talking_points):
             "code": trust.code,
             "name": trust.name,
             "min_group_size": thresholds.min_group_size,
+            "min_comment_group_size": max(trust.min_comment_group_size, thresholds.min_group_size),
             "thresholds": {
                 "divergent_gap": _dec(thresholds.divergent_gap),
                 "watch_gap": _dec(thresholds.watch_gap),
@@ -137,6 +143,7 @@ def report_snapshot(analysis, responses, talking_points):
             "total": _response_row(responses["total"]),
             "professional_groups": [_response_row(row) for row in responses["professional_groups"]],
             "davies_groups": [_response_row(row) for row in responses["davies_groups"]],
+            "directorates": [_response_row(row) for row in responses["directorates"]],
         },
         "objectives": [
             _objective(result, analysis.history.get(result.objective.pk, [])) for result in analysis.results

@@ -11,9 +11,11 @@ from django.views.generic import FormView, TemplateView
 from partnership.permissions import membership_can
 from partnership.scoping import TrustScopedMixin
 
+from .analysis import round_responses
 from .models import RatingRound
 from .rounds_forms import RoundCreateForm, RoundScheduleForm
-from .selectors import round_response_counts, rounds_with_counts
+from .selectors import rounds_with_counts
+from .services.frozen import frozen_reason, report_of_round
 from .services.rounds import period_parse, round_get_or_create, round_schedule
 
 OTHER_ROUNDS_SHOWN = 12
@@ -68,7 +70,10 @@ class RoundEditView(RoundMixin, FormView):
         return {**super().get_form_kwargs(), "round": self.round}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(round=self.round, **kwargs)
+        report = report_of_round(self.round)
+        return super().get_context_data(
+            round=self.round, frozen_reason=frozen_reason(report) if report else "", **kwargs
+        )
 
     def form_valid(self, form):
         try:
@@ -90,7 +95,8 @@ class RoundResponsesView(RoundMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         other_rounds = RatingRound.objects.filter(trust=self.trust).exclude(pk=self.round.pk)[:OTHER_ROUNDS_SHOWN]
-        counts = round_response_counts(self.round)
+        report = report_of_round(self.round)
+        counts = round_responses(self.round, report=report)  # a reported round's: its snapshot's
         sections = [
             {
                 "id": "by-group",
@@ -112,5 +118,6 @@ class RoundResponsesView(RoundMixin, TemplateView):
             sections=sections,
             other_rounds=other_rounds,
             can_manage=membership_can(self.membership, "rounds.manage"),
+            report=report,
             **kwargs,
         )

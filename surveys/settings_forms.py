@@ -38,6 +38,16 @@ class AnalysisSettingsForm(forms.Form):
             "already seen. Raise it with care."
         ),
     )
+    min_comment_group_size = forms.IntegerField(
+        label="Comment group size",
+        widget=_number(MIN_GROUP_SIZE_FLOOR, MIN_GROUP_SIZE_CEILING, 1),
+        help_text=(
+            "The fewest people in a group before its comments are shown (without names or dates). A comment "
+            "can say more about its writer than a score, so this is higher than the minimum group size: "
+            "usually 10, and never below the minimum group size. Like it, it can be raised at any time but "
+            "not lowered once anyone has rated."
+        ),
+    )
     watch_gap = forms.DecimalField(
         label="Watch gap",
         max_digits=3,
@@ -102,18 +112,18 @@ class AnalysisSettingsForm(forms.Form):
             ].help_text += (
                 f" People have rated in this trust, so it can now only be raised (it is {trust.min_group_size})."
             )
-        for field in ("min_group_size", "round_opens_day", "round_closes_day"):
+        for field in ("min_group_size", "min_comment_group_size", "round_opens_day", "round_closes_day"):
             self.fields[field].widget.attrs["inputmode"] = "numeric"
         self.helper = FormHelper()
         self.helper.form_id = "analysis-settings"
         self.helper.layout = Layout(
-            Fieldset("Anonymity", "min_group_size"),
+            Fieldset("Anonymity", "min_group_size", "min_comment_group_size"),
             Fieldset(
                 "Divergence thresholds",
                 HTML(
                     '<p class="small text-body-secondary">They decide which objectives the board sees '
-                    "marked divergent, watch or aligned. Changes apply to every result shown from now on, "
-                    "past rounds included.</p>"
+                    "marked divergent, watch or aligned. Changes apply to rounds whose board report has not "
+                    "been built yet; a reported round keeps the settings it was reported with.</p>"
                 ),
                 "watch_gap",
                 "divergent_gap",

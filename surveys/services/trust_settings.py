@@ -6,12 +6,18 @@ The rules live here, not in the form, so every caller gets them (DESIGN.md §5):
 - `min_group_size` is at least 3. It may be raised at any time but not lowered once anyone
   has rated or answered the pulse in the trust: lowering it would reveal, in results people
   have already seen, groups that were hidden because they were too small.
+- `min_comment_group_size` (comments are shown only for groups this large) is never below
+  `min_group_size`, and, like it, can be raised at any time but not lowered once anyone has
+  rated or answered.
+- New values apply to rounds not yet reported: a reported round keeps the settings of its
+  snapshot (surveys.frozen), so a change never re-grades what the board was sent.
 - `watch_gap` is 0.10 to 4.00; `divergent_gap` is at least `watch_gap` and at most 4.00
   (the largest possible gap on a 1-5 scale); `q_threshold` is 0.001 to 0.200.
 - The calendar: 1 <= `round_opens_day` <= `round_closes_day` <= 28. It shapes rounds created
   from now on; existing rounds keep their dates.
 
-Every change is logged (who, what, from, to).
+Every change is recorded as a TrustSettingChange row (who, when, old -> new), shown on the
+Settings page, and logged.
 """
 
 import logging
@@ -19,9 +25,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from partnership.models import Trust
+from partnership.models import Trust, TrustSettingChange
 from partnership.permissions import membership_can
 
 from ..models import PulseResponse, Rating
@@ -44,6 +51,7 @@ CALENDAR_LAST_DAY = 28
 # field -> (plain-English name, decimal places; None for a whole number). Order = display order.
 FIELDS = {
     "min_group_size": ("minimum group size", None),
+    "min_comment_group_size": ("comment group size", None),
     "watch_gap": ("watch gap", 2),
     "divergent_gap": ("divergent gap", 2),
     "q_threshold": ("q threshold", 3),
@@ -111,6 +119,30 @@ def _check(new, old, given, *, locked):
             "min_group_size_lowered",
         )
 
+    comments = new["min_comment_group_size"]
+    if comments < size and "min_group_size" not in errors:
+        add(
+            "min_comment_group_size",
+            f"The comment group size ({comments}) cannot be below the minimum group size ({size}): comments "
+            "say more about who wrote them than averages do. Raise it to at least "
+            f"{size}.",
+            "comment_size_below_group_size",
+        )
+    elif comments > MIN_GROUP_SIZE_CEILING:
+        add(
+            "min_comment_group_size",
+            f"The comment group size can be at most {MIN_GROUP_SIZE_CEILING}.",
+            "comment_size_ceiling",
+        )
+    elif comments < old["min_comment_group_size"] and locked():
+        add(
+            "min_comment_group_size",
+            f"The comment group size cannot be lowered from {old['min_comment_group_size']} to {comments} now "
+            "that people have rated: comments from groups that were too small would appear in rounds people "
+            "have already seen. It can still be raised.",
+            "comment_size_lowered",
+        )
+
     watch, divergent = new["watch_gap"], new["divergent_gap"]
     if not WATCH_GAP_MIN <= watch <= GAP_MAX:
         add("watch_gap", f"The watch gap must be between {WATCH_GAP_MIN} and {GAP_MAX}.", "watch_gap_range")
@@ -149,7 +181,7 @@ def _check(new, old, given, *, locked):
     return errors
 
 
-def trust_settings_update(*, trust, by, **values):
+def trust_settings_update(*, trust, by, now=None, **values):
     """Change some of the trust's analysis settings (the FIELDS keys; others are kept).
 
     `by` is the membership making the change; it must be allowed "settings.analysis" in this
@@ -160,6 +192,7 @@ def trust_settings_update(*, trust, by, **values):
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise TypeError(f"Unknown trust settings: {', '.join(sorted(unknown))}")
+    now = now or timezone.now()
     if by is None or by.trust_id != trust.pk or not membership_can(by, ACTION):
         raise PermissionDenied("Your role in this trust does not allow changing its analysis settings.")
 
@@ -187,6 +220,19 @@ def trust_settings_update(*, trust, by, **values):
             for field, (_, value) in changes.items():
                 setattr(current, field, value)
             current.save(update_fields=list(changes))
+            name = by.user.full_name or by.user.email
+            TrustSettingChange.objects.bulk_create(
+                TrustSettingChange(
+                    trust=current,
+                    changed_by=by,
+                    changed_by_name=name,
+                    changed_at=now,
+                    field=field,
+                    old_value=str(before),
+                    new_value=str(after),
+                )
+                for field, (before, after) in changes.items()
+            )
     for field in FIELDS:
         setattr(trust, field, getattr(current, field))
     if changes:
@@ -205,3 +251,18 @@ def trust_settings_update(*, trust, by, **values):
 def changes_described(changes):
     """'minimum group size from 5 to 6, watch gap from 0.50 to 0.60' for a success message."""
     return ", ".join(f"{FIELDS[field][0]} from {before} to {after}" for field, (before, after) in changes.items())
+
+
+def setting_changes(trust, limit=50):
+    """The latest changes of the trust's analysis settings, newest first, with plain names."""
+    rows = TrustSettingChange.objects.filter(trust_id=trust.pk).order_by("-changed_at", "-pk")[:limit]
+    return [
+        {
+            "when": row.changed_at,
+            "who": row.changed_by_name or "an erased account",
+            "setting": FIELDS.get(row.field, (row.field,))[0],
+            "old": row.old_value,
+            "new": row.new_value,
+        }
+        for row in rows
+    ]

@@ -24,6 +24,7 @@ MARCH = date(2026, 3, 1)
 
 VALID = {
     "min_group_size": "6",
+    "min_comment_group_size": "10",
     "watch_gap": "0.60",
     "divergent_gap": "1.20",
     "q_threshold": "0.010",
@@ -174,6 +175,7 @@ def test_saving_valid_values_updates_the_trust_and_says_what_changed(admin_clien
     assert response.redirect_chain == [(url(trust), 302)]
     assert settings_of(trust) == {
         "min_group_size": 6,
+        "min_comment_group_size": 10,
         "watch_gap": Decimal("0.60"),
         "divergent_gap": Decimal("1.20"),
         "q_threshold": Decimal("0.010"),

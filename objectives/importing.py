@@ -49,7 +49,7 @@ from django.utils import timezone
 from django_scopes import scope
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from partnership.csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload
+from partnership.csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload, import_writes
 from partnership.identity import normalise_email
 from partnership.models import Directorate, Membership, ProfessionalGroup, Trust
 
@@ -346,6 +346,7 @@ def _status_entered(objective, status, now):
         objective.agreed_at = None
 
 
+@import_writes
 def objectives_import_apply(*, trust, plan, by_user=None, source=None, progress=None):
     """Write a valid plan in one transaction, with a history record per created or changed
     objective (`by_user`, and a reason naming `source`, the file name). Re-applying the same

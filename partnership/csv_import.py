@@ -3,10 +3,13 @@ numbers, per-line errors. Each import (people, objectives, ratings ...) adds its
 validation and its own all-or-nothing apply step."""
 
 import csv
+import functools
 import io
 import re
 from collections import Counter
 from dataclasses import dataclass
+
+from django.db import IntegrityError
 
 MAX_ROWS = 100_000
 # No import has more than a dozen columns: a wider header is refused before anything else is
@@ -20,6 +23,35 @@ class ImportFileError(ValueError):
     def __init__(self, message, line=1):
         super().__init__(message)
         self.line = line
+
+
+class ImportConflict(Exception):
+    """Writing a checked plan hit a database constraint (the data changed since the check, or a
+    rule the check does not know): nothing was written; the message says so."""
+
+    default_message = (
+        "The import could not be saved, so nothing was imported: it clashes with data already "
+        "stored (perhaps changed since the file was checked, or two names the database treats "
+        "as the same). Check the file again to see the current state."
+    )
+
+    def __init__(self, message=None):
+        super().__init__(message or self.default_message)
+
+
+def import_writes(apply):
+    """Decorator for an import's apply step (which writes in one transaction): a constraint
+    violation becomes ImportConflict with a clear message instead of an IntegrityError, so
+    neither the browser nor a command ever shows the person a database error."""
+
+    @functools.wraps(apply)
+    def wrapper(*args, **kwargs):
+        try:
+            return apply(*args, **kwargs)
+        except IntegrityError as exc:
+            raise ImportConflict() from exc
+
+    return wrapper
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import FormView
 
-from .csv_import import ImportFileError, decode_upload
+from .csv_import import ImportConflict, ImportFileError, decode_upload
 from .scoping import TrustScopedMixin
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -102,7 +103,13 @@ class CsvImportConfirmView(TrustScopedMixin, View):
         if not plan.is_valid:  # something changed since the preview
             messages.error(request, "The file no longer passes the checks. Upload it again to see why.")
             return redirect(upload_url, trust_code=self.trust.code)
-        result = self.importer.apply(self.trust, plan, pending["options"], request.user)
+        try:
+            with transaction.atomic():  # a savepoint: a failed write leaves the request usable
+                result = self.importer.apply(self.trust, plan, pending["options"], request.user)
+        except (ImportConflict, IntegrityError) as exc:
+            message = str(exc) if isinstance(exc, ImportConflict) else ImportConflict.default_message
+            messages.error(request, message)
+            return redirect(upload_url, trust_code=self.trust.code)
         del request.session[self.importer.session_key]
         messages.success(request, f"Import complete: {result.summary()}.")
         return redirect(self.importer.done_url_name, trust_code=self.trust.code)

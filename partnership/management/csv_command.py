@@ -8,8 +8,9 @@ non-zero having written nothing, or prints a one-line summary.
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, transaction
 
-from partnership.csv_import import ImportFileError, decode_upload
+from partnership.csv_import import ImportConflict, ImportFileError, decode_upload
 from partnership.models import Trust
 
 
@@ -66,5 +67,12 @@ class CsvImportCommand(BaseCommand):
             for error in plan.errors:
                 self.stderr.write(f"{file.name}: {error}")
             raise CommandError(f"{len(plan.errors)} error(s) in {file.name}; nothing was imported.")
-        result = self.apply(trust=trust, plan=plan, file=file, progress=self.progress("Imported"), options=options)
+        try:
+            with transaction.atomic():
+                result = self.apply(
+                    trust=trust, plan=plan, file=file, progress=self.progress("Imported"), options=options
+                )
+        except (ImportConflict, IntegrityError) as exc:
+            message = str(exc) if isinstance(exc, ImportConflict) else ImportConflict.default_message
+            raise CommandError(f"{file.name}: {message}") from exc
         self.stdout.write(f"Imported {file.name} into {trust.code}: {result.summary()}")

@@ -1,9 +1,9 @@
 """Adding people to a trust: one rule set for the invite form, the CSV import and create_trust."""
 
 from django.db import transaction
-from django.db.models.functions import Lower
 from django_scopes import scope
 
+from ..identity import name_key
 from ..models import Directorate, Membership, User, role_contradiction
 from .invitations import invitation_create
 
@@ -13,13 +13,16 @@ class PersonError(ValueError):
 
 
 def directorate_get_or_create(*, trust, name):
-    """The trust's directorate called `name` (case-insensitive), created if new; None for blank."""
+    """The trust's directorate called `name`, compared as partnership.identity.name_key compares
+    names (without case or accents, at least as loosely as the database's unique constraint),
+    created if new; None for blank."""
     name = " ".join((name or "").split())
     if not name:
         return None
+    key = name_key(name)
     with scope(trust=trust):
-        existing = Directorate.objects.annotate(lname=Lower("name")).filter(lname=name.lower()).first()
-        return existing or Directorate.objects.create(trust=trust, name=name)
+        existing = [d for d in Directorate.objects.filter(trust=trust) if name_key(d.name) == key]
+        return existing[0] if existing else Directorate.objects.create(trust=trust, name=name)
 
 
 def membership_upsert(

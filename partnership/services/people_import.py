@@ -14,8 +14,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django_scopes import scope
 
-from ..csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload
-from ..identity import normalise_email
+from ..csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload, import_writes
+from ..identity import name_key, normalise_email
 from ..models import Directorate, Level, Membership, ProfessionalGroup, Role, User, role_contradiction
 from .invitations import invitation_create
 
@@ -108,18 +108,39 @@ def people_import_plan(*, trust, text, progress=None):
     """
     plan = ImportPlan()
     rows, plan.errors = check_file(text, COLUMNS, _validate_row, progress)
-    first_line_of = {}
+    first_line_of, spellings = {}, {}
     for row in rows:
         if row.email in first_line_of:
             message = f"duplicate email {row.email} (first on line {first_line_of[row.email]})"
             plan.errors.append(RowError(row.line, message))
-        else:
-            first_line_of[row.email] = row.line
-            plan.rows.append(row)
+            continue
+        first_line_of[row.email] = row.line
+        if row.directorate:
+            first = spellings.setdefault(name_key(row.directorate), (row.directorate, row.line))
+            if _spelt_differently(row.directorate, first[0]):
+                plan.errors.append(
+                    RowError(row.line, _clash_message(row.directorate, f"{first[0]!r} on line {first[1]}"))
+                )
+                continue
+        plan.rows.append(row)
     plan.errors.sort(key=lambda error: error.line)
     if plan.is_valid:
         _compare_with_database(trust, plan)
     return plan
+
+
+def _spelt_differently(name, other):
+    """Two names with one key (partnership.identity.name_key) that are more than a difference of
+    plain case apart, like "IT" and "İT": the database may hold them as one name, a person
+    would read them as one, yet they are not the same text."""
+    return name.lower() != other.lower()
+
+
+def _clash_message(name, other):
+    return (
+        f"directorate {name!r} differs from {other} only by case or accents; "
+        "spell each directorate one way (directorate names are compared without case and accents)"
+    )
 
 
 def _existing(trust, rows):
@@ -132,7 +153,7 @@ def _existing(trust, rows):
             users[user.email] = user
     with scope(trust=trust):
         memberships = {m.user_id: m for m in Membership.objects.filter(user_id__in=[u.pk for u in users.values()])}
-        directorates = {d.name.lower(): d for d in Directorate.objects.all()}
+        directorates = {name_key(d.name): d for d in Directorate.objects.all()}
     return users, memberships, directorates
 
 
@@ -154,9 +175,15 @@ def _differs(membership, values):
 def _compare_with_database(trust, plan):
     users, memberships, directorates = _existing(trust, plan.rows)
     new_directorates = {}
-    for row in plan.rows:
-        key = row.directorate.lower()
-        if row.directorate and key not in directorates and key not in new_directorates:
+    for row in list(plan.rows):
+        key = name_key(row.directorate)
+        existing = directorates.get(key)
+        if row.directorate and existing is not None and _spelt_differently(row.directorate, existing.name):
+            plan.errors.append(
+                RowError(row.line, _clash_message(row.directorate, f"the directorate {existing.name!r}"))
+            )
+            continue
+        if row.directorate and existing is None and key not in new_directorates:
             new_directorates[key] = row.directorate
         user = users.get(row.email)
         membership = memberships.get(user.pk) if user else None
@@ -169,6 +196,9 @@ def _compare_with_database(trust, plan):
         else:
             plan.unchanged += 1
     plan.new_directorates = list(new_directorates.values())
+    if plan.errors:
+        plan.errors.sort(key=lambda error: error.line)
+        plan.new_people = plan.new_memberships = plan.changed_memberships = plan.unchanged = 0
 
 
 @dataclass
@@ -186,6 +216,7 @@ class ImportResult:
         )
 
 
+@import_writes
 def people_import_apply(*, trust, plan, invite=False, invited_by=None, progress=None):
     """Write a valid plan in one transaction. With `invite`, people who have never set a
     password and have no pending invitation are emailed one (after commit)."""
@@ -196,10 +227,10 @@ def people_import_apply(*, trust, plan, invite=False, invited_by=None, progress=
         users, memberships, directorates = _existing(trust, plan.rows)
         to_create_dirs = []
         for name in plan.new_directorates:
-            if name.lower() not in directorates:
+            if name_key(name) not in directorates:
                 to_create_dirs.append(Directorate(trust=trust, name=name))
         for directorate in Directorate.objects.bulk_create(to_create_dirs):
-            directorates[directorate.name.lower()] = directorate
+            directorates[name_key(directorate.name)] = directorate
 
         new_users = [
             User(email=row.email, full_name=row.full_name, password="!")  # "!" = unusable until invited
@@ -214,7 +245,7 @@ def people_import_apply(*, trust, plan, invite=False, invited_by=None, progress=
         to_create, to_update = [], []
         for index, row in enumerate(plan.rows, start=1):
             user = users[row.email]
-            values = _membership_values(row, directorates.get(row.directorate.lower()))
+            values = _membership_values(row, directorates.get(name_key(row.directorate)))
             membership = memberships.get(user.pk)
             if membership is None:
                 to_create.append(Membership(user=user, trust=trust, **values))

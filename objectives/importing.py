@@ -25,14 +25,20 @@ is in the wrong professional group (the clinical lead must be clinical, the mana
 lead managerial), looked up by email, case-insensitively, in one query; duplicate refs;
 and a proposed, agreed or achieved objective without both leads (proposing needs both).
 
-Status: a blank status means draft. Any status may be imported, because trusts bring in
-objectives agreed in earlier board papers. An objective imported as *agreed* has no
-sign-offs: its history says it was imported as agreed. Importing a row as *proposed*
-(new, or changing an existing objective to proposed) only sets the status: no sign-off
-emails are sent by an import, because a proposal is announced by its proposer, not by
-the person importing the file. Moving an objective to draft or proposed, or changing the
-wording of one that stays proposed, clears its sign-offs (kept in their history), as an
-edit would: both sides must sign the current wording again.
+Status: a blank status means draft. A *new* objective may be imported in any status,
+because trusts bring in objectives agreed in earlier board papers: one imported as *agreed*
+has no sign-offs and its history says it was imported as agreed. No sign-off emails are sent
+by an import, because a proposal is announced by its proposer, not by the person importing
+the file.
+
+An *existing* objective follows the lifecycle of the pages (rules.import_status_problem):
+an import may send an open objective back to draft (clearing its sign-offs) or retire it,
+but never moves it into proposed, agreed or achieved (those are acts of the people on its
+page: proposing, both sides' sign-off, marking achieved), and never changes a closed
+(achieved or retired) one; such rows are per-line errors. Changing the wording (title,
+description, directorate) clears the sign-offs, as the edit form does: a proposed or agreed
+objective goes back to proposed, and the preview lists each such row as a warning, "sign-offs
+will be cleared", before anything is written. Sign-offs are never kept across a wording change.
 
 HTML in the file is stored as text; templates escape it on output. Every created or
 changed objective gets a history record naming the importing user and the file.
@@ -49,10 +55,19 @@ from django.utils import timezone
 from django_scopes import scope
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from partnership.csv_import import ImportFileError, RowError, check_file, clean_text, decode_upload, import_writes
+from partnership.csv_import import (
+    ImportConflict,
+    ImportFileError,
+    RowError,
+    check_file,
+    clean_text,
+    decode_upload,
+    import_writes,
+)
 from partnership.identity import normalise_email
 from partnership.models import Directorate, Membership, ProfessionalGroup, Trust
 
+from . import rules
 from .models import Objective, SignOff, Status, Theme
 from .services import REF_PATTERN, ref_next
 
@@ -117,6 +132,7 @@ class ImportPlan:
     updated: int = 0
     unchanged: int = 0
     new_refs: list = field(default_factory=list)  # refs the new blank-ref rows would get
+    warnings: list = field(default_factory=list)  # RowErrors that do not stop the import: sign-offs cleared
 
     @property
     def is_valid(self):
@@ -301,6 +317,54 @@ def _differs(objective, row):
     return any(getattr(objective, name) != value for name, value in row.values().items())
 
 
+def _wording_changed(objective, row):
+    return any(getattr(objective, name) != getattr(row, name) for name in WORDING_FIELDS)
+
+
+def _lifecycle(objective, row, signed_sides):
+    """(row as it will be written, error, warning) for a row that updates `objective`.
+
+    The error ('' when none) is a move the pages would not allow; the warning ('' when none)
+    says that the sign-offs will be cleared because the wording changes."""
+    problem = rules.import_status_problem(objective.status, row.status)
+    if not problem and objective.status not in rules.OPEN_STATUSES and _differs(objective, row):
+        problem = f"it is {objective.status}: a closed objective cannot be changed"
+    if problem:
+        return row, f"{objective.ref}: {problem}", ""
+    if not _wording_changed(objective, row):
+        return row, "", ""
+    warning = ""
+    if row.status in (Status.PROPOSED, Status.AGREED):  # the objective's own status (checked above)
+        row = replace(row, status=Status.PROPOSED)
+        warning = (
+            f"{objective.ref}: the wording changes, so its sign-offs will be cleared and it returns to "
+            "proposed; both sides sign the new wording on its page"
+        )
+    elif signed_sides:
+        warning = f"{objective.ref}: the wording changes, so its sign-offs will be cleared"
+    return row, "", warning
+
+
+def _changes(rows, matches):
+    """(rows as they will be written, errors, warnings): the lifecycle checked for every row
+    that updates an existing objective, with one query for their sign-offs."""
+    existing = [objective for objective in matches.values() if objective is not None]
+    signed = {}
+    for objective_id, side in SignOff.objects.filter(objective__in=existing).values_list("objective_id", "side"):
+        signed.setdefault(objective_id, set()).add(side)
+    kept, errors, warnings = [], [], []
+    for row in rows:
+        objective = matches.get(row.line)
+        if objective is not None:
+            row, error, warning = _lifecycle(objective, row, signed.get(objective.pk, set()))
+            if error:
+                errors.append(RowError(row.line, error))
+            if warning:
+                warnings.append(RowError(row.line, warning))
+        kept.append(row)
+    return kept, errors, warnings
+
+
 def objectives_import_plan(*, trust, text, progress=None):
     """Check every row of `text` against `trust`; nothing is written.
 
@@ -315,11 +379,13 @@ def objectives_import_plan(*, trust, text, progress=None):
         plan.errors.extend(lookup_errors)
         matches, match_errors, new_refs = _match(trust, rows)
         plan.errors.extend(match_errors)
+        written, lifecycle_errors, plan.warnings = _changes(rows, matches)
+        plan.errors.extend(lifecycle_errors)
     plan.errors.sort(key=lambda error: error.line)
     if plan.is_valid:
-        plan.rows = rows
+        plan.rows = rows  # as in the file: the apply step decides the lifecycle again on current data
         plan.new_refs = new_refs
-        for row in rows:
+        for row in written:
             objective = matches[row.line]
             if objective is None:
                 plan.created += 1
@@ -360,10 +426,14 @@ def objectives_import_apply(*, trust, plan, by_user=None, source=None, progress=
     with transaction.atomic(), scope(trust=trust):
         Trust.objects.select_for_update().filter(pk=trust.pk).first()  # serialise ref assignment
         matches, errors, new_refs = _match(trust, plan.rows)
-        if errors:
-            raise ValueError("The objectives changed since the file was checked: " + "; ".join(map(str, errors)))
+        rows, lifecycle_errors, _ = _changes(plan.rows, matches)
+        if errors or lifecycle_errors:
+            raise ImportConflict(
+                "The objectives changed since the file was checked, so nothing was imported: "
+                + "; ".join(map(str, errors + lifecycle_errors))
+            )
         new_refs = iter(new_refs)
-        for index, row in enumerate(plan.rows, start=1):
+        for index, row in enumerate(rows, start=1):
             objective = matches[row.line]
             if objective is None:
                 objective = Objective(trust=trust, ref=row.ref or next(new_refs), created_by=by_user, **row.values())
@@ -378,15 +448,18 @@ def objectives_import_apply(*, trust, plan, by_user=None, source=None, progress=
                 to_create.append(objective)
             elif _differs(objective, row):
                 status_changed = objective.status != row.status
-                wording_changed = any(getattr(objective, name) != getattr(row, name) for name in WORDING_FIELDS)
+                wording_changed = _wording_changed(objective, row)
                 for name, value in row.values().items():
                     setattr(objective, name, value)
-                if status_changed:
-                    _status_entered(objective, row.status, now)
+                if status_changed or (wording_changed and row.status == Status.PROPOSED):
+                    _status_entered(objective, row.status, now)  # re-proposed: a new proposal version
                 reason = f"Imported from {source}"
-                if row.status in (Status.DRAFT, Status.PROPOSED) and (status_changed or wording_changed):
+                # Sign-offs are for the wording signed: never kept across a change of it, nor back to draft.
+                if wording_changed or (status_changed and row.status == Status.DRAFT):
                     clear_signoffs.append(objective)
                     reason += ": sign-offs cleared"
+                    if status_changed and row.status == Status.PROPOSED:
+                        reason += ", back to proposed"
                 objective.updated_at = now
                 objective._change_reason = _reason(reason)
                 to_update.append(objective)

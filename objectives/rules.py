@@ -79,3 +79,29 @@ def can_mark_achieved(membership, objective):
 
 def can_retire(membership, objective):
     return objective.status in OPEN_STATUSES and can_author(membership, objective.directorate_id)
+
+
+def import_status_problem(current, wanted):
+    """Why an import may not move an existing objective from status `current` to `wanted`, or ''.
+
+    An import follows the lifecycle of the pages: it may retire an open objective or send it
+    back to draft, but proposing, agreeing (both sides' sign-off) and marking achieved are
+    acts of the people named on the objective's page, and a closed objective stays closed.
+    A new objective may be imported in any status (it comes from earlier board papers)."""
+    if wanted == current:
+        return ""
+    if current not in OPEN_STATUSES:
+        return f"it is {current}: a closed objective cannot be re-opened or changed"
+    if wanted == Status.PROPOSED:
+        return (
+            f"an import cannot move a {current} objective to proposed: propose it on its page, "
+            "so that both sides are asked for their sign-off"
+        )
+    if wanted == Status.AGREED:
+        return (
+            f"an import cannot move a {current} objective to agreed: it is agreed only with "
+            "both sides' sign-off on its page"
+        )
+    if wanted == Status.ACHIEVED:
+        return f"an import cannot move a {current} objective to achieved: mark it achieved on its page"
+    return ""

@@ -67,6 +67,8 @@ class CsvImportCommand(BaseCommand):
             for error in plan.errors:
                 self.stderr.write(f"{file.name}: {error}")
             raise CommandError(f"{len(plan.errors)} error(s) in {file.name}; nothing was imported.")
+        for warning in getattr(plan, "warnings", ()):
+            self.stderr.write(f"{file.name}: {warning}")
         try:
             with transaction.atomic():
                 result = self.apply(

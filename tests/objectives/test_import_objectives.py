@@ -266,17 +266,64 @@ def test_blank_ref_rows_are_matched_by_title(tmp_path, trust, people):
         assert list(Objective.objects.values_list("ref", "description")) == [("OBJ-01", "Now with a description")]
 
 
-def test_status_change_sets_the_status_without_emails(tmp_path, trust, people, unscoped):
+def test_an_import_cannot_propose_an_existing_objective(tmp_path, trust, people, unscoped):
+    """Proposing asks both sides for their sign-off: it is done on the objective's page."""
     run_import("RAA", write_csv(tmp_path, ROW))
 
-    with_status = ROW.replace(",draft", ",proposed")
-    out, _ = run_import("RAA", write_csv(tmp_path, with_status))
+    message, err = failed_import("RAA", write_csv(tmp_path, ROW.replace(",draft", ",proposed")))
 
-    assert "1 updated" in out
+    assert message == "1 error(s) in objectives.csv; nothing was imported."
+    assert "line 2: OBJ-10: an import cannot move a draft objective to proposed" in err
     shared = objective(trust, "OBJ-10")
-    assert (shared.status, shared.proposal_version) == ("proposed", 1)
+    assert (shared.status, shared.proposal_version) == ("draft", 0)
     assert SignOffRequest.objects.count() == 0
     assert mail.outbox == []
+
+
+def test_retiring_an_agreed_objective_by_import_keeps_its_sign_offs(tmp_path, trust, people, unscoped):
+    run_import("RAA", write_csv(tmp_path, ROW.replace(",draft", ",agreed")))
+    shared = objective(trust, "OBJ-10")
+    SignOff.objects.create(trust=trust, objective=shared, side="clinical", membership=people["md"])
+
+    run_import("RAA", write_csv(tmp_path, ROW.replace(",draft", ",retired")))
+
+    assert objective(trust, "OBJ-10").status == "retired"
+    assert SignOff.objects.count() == 1
+
+
+def test_a_closed_objective_is_not_changed_by_an_import(tmp_path, trust, people, unscoped):
+    run_import("RAA", write_csv(tmp_path, ROW.replace(",draft", ",retired")))
+
+    _, err = failed_import(
+        "RAA", write_csv(tmp_path, ROW.replace("Shared dashboard", "Renamed").replace(",draft", ",retired"))
+    )
+
+    assert "OBJ-10: it is retired: a closed objective cannot be changed" in err
+    assert objective(trust, "OBJ-10").title == "Shared dashboard"
+
+
+def test_rewording_a_proposal_warns_and_clears_its_sign_offs(tmp_path, trust, people, unscoped):
+    Objective.objects.create(
+        trust=trust,
+        ref="OBJ-10",
+        title="Shared dashboard",
+        theme="dialogue",
+        status="proposed",
+        clinical_lead=people["md"],
+        managerial_lead=people["ceo"],
+        proposal_version=1,
+    )
+    SignOff.objects.create(
+        trust=trust, objective=Objective.objects.get(ref="OBJ-10"), side="clinical", membership=people["md"]
+    )
+    row = ROW.replace("Shared dashboard", "Shared dashboard for all").replace(",draft", ",proposed")
+
+    _, err = run_import("RAA", write_csv(tmp_path, row))
+
+    assert "line 2: OBJ-10: the wording changes, so its sign-offs will be cleared" in err
+    shared = objective(trust, "OBJ-10")
+    assert (shared.title, shared.status, shared.proposal_version) == ("Shared dashboard for all", "proposed", 2)
+    assert SignOff.objects.count() == 0
 
 
 def test_moving_an_agreed_objective_back_to_draft_clears_its_sign_offs(tmp_path, trust, people, unscoped):

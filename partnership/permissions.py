@@ -9,7 +9,18 @@ ACTION_ROLES = {
     "people.import": {Role.ADMINISTRATOR},
     "objectives.import": {Role.ADMINISTRATOR},
     "rounds.manage": {Role.ADMINISTRATOR},
-    "rounds.responses": {Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR, Role.DIRECTORATE_MANAGER},
+    # Response rates: the four leadership roles of the Davies groups on the same terms (the
+    # medical director and chief executive on the board; clinical directors and directorate
+    # managers in the directorates), and administrators.
+    "rounds.responses": {
+        Role.ADMINISTRATOR,
+        Role.MEDICAL_DIRECTOR,
+        Role.CHIEF_EXECUTIVE,
+        Role.CLINICAL_DIRECTOR,
+        Role.DIRECTORATE_MANAGER,
+    },
+    # Board-report delivery counts (sent, pending, failed): an operational matter for administrators.
+    "reports.deliveries": {Role.ADMINISTRATOR},
     "settings.analysis": {Role.ADMINISTRATOR, Role.MEDICAL_DIRECTOR, Role.CHIEF_EXECUTIVE},
 }
 

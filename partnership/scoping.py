@@ -3,13 +3,15 @@
 `TrustScopedMixin` resolves `<trust_code>` from the URL, insists on an active membership of
 the signed-in person in that trust (404 otherwise, so other trusts' existence is not even
 confirmed), checks the view's `required_action` (403) and runs the whole view, template
-rendering included, inside `django_scopes.scope(trust=...)`. Scoped managers then filter
+rendering included, inside `django_scopes.scope(trust=...)`. Its responses are never stored
+(no-store): they hold a person's own answers or the trust's confidential results. Scoped managers then filter
 every query to that trust, and a query outside any scope raises.
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.cache import add_never_cache_headers
 from django_scopes import scope, scopes_disabled
 
 from .models import Membership, Trust
@@ -63,7 +65,10 @@ class TrustScopedMixin(LoginRequiredMixin):
             # Render lazily-rendered responses while the scope is still active.
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
-            return response
+        # Every trust page shows a person's own answers or the trust's confidential results:
+        # never kept by the browser or a shared cache (Cache-Control: no-store, private).
+        add_never_cache_headers(response)
+        return response
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("trust", self.trust)

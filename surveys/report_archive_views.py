@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404
 from django.views import View
 from django.views.generic import TemplateView
 
+from partnership.permissions import membership_can
 from partnership.scoping import TrustScopedMixin
 
 from . import charts
@@ -34,18 +35,20 @@ class ReportListView(TrustScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["reports"] = list(
-            DivergenceReport.objects.filter(trust_id=self.trust.pk)
-            .only("pk", "trust_id", "period", "built_at", "pdf")
-            .annotate(
+        reports = DivergenceReport.objects.filter(trust_id=self.trust.pk).only(
+            "pk", "trust_id", "period", "built_at", "pdf"
+        )
+        # Delivery counts are for administrators, who act on a failed send; members see the reports.
+        context["show_deliveries"] = membership_can(self.membership, "reports.deliveries")
+        if context["show_deliveries"]:
+            reports = reports.annotate(
                 sent=Count("deliveries", filter=Q(deliveries__status=OutboxStatus.SENT)),
                 pending=Count(
                     "deliveries", filter=Q(deliveries__status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])
                 ),
                 failed=Count("deliveries", filter=Q(deliveries__status=OutboxStatus.FAILED)),
             )
-            .order_by("-period")
-        )
+        context["reports"] = list(reports.order_by("-period"))
         return context
 
 

@@ -251,6 +251,11 @@ class Membership(models.Model):
         default=True, help_text="Round-open and closing reminders by email (the person still rates)."
     )
     is_active = models.BooleanField(default=True)
+    # An account that already existed (in another trust) joins only by accepting its invitation:
+    # until then the membership is inactive, and the trust sees only what it was told itself
+    # (the address and `invited_name`), never the account's own name or whether it has a password.
+    awaiting_acceptance = models.BooleanField(default=False)
+    invited_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(trust="trust", _manager_class=models.Manager.from_queryset(MembershipQuerySet))
@@ -278,6 +283,12 @@ class Membership(models.Model):
     @property
     def is_administrator(self):
         return self.role == Role.ADMINISTRATOR
+
+    @property
+    def display_name(self):
+        """The name this trust may show: the person's own once they are a member, the name the
+        trust gave while an invitation to an existing account is not yet accepted."""
+        return self.invited_name if self.awaiting_acceptance else self.user.full_name
 
 
 def invitation_default_expiry():

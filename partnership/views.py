@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -69,8 +69,16 @@ class PeopleListView(TrustScopedMixin, ListView):
         )
         query = self.request.GET.get("q", "").strip()[:200]
         if query:
-            queryset = queryset.filter(Q(user__email__icontains=query) | Q(user__full_name__icontains=query))
-        return queryset.order_by("user__full_name", "user__email")
+            # Names as the trust may see them (Membership.display_name): an existing account's own
+            # name is neither shown nor searchable until it accepts the invitation.
+            queryset = queryset.filter(
+                Q(user__email__icontains=query)
+                | Q(awaiting_acceptance=False, user__full_name__icontains=query)
+                | Q(awaiting_acceptance=True, invited_name__icontains=query)
+            )
+        # Sorted by the name shown, so that not even a row's position hints at an unshown name.
+        shown_name = Case(When(awaiting_acceptance=True, then=F("invited_name")), default=F("user__full_name"))
+        return queryset.order_by(shown_name, "user__email")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.request.GET.get("q", "").strip()[:200], **kwargs)
@@ -105,7 +113,10 @@ class PersonReinviteView(TrustScopedMixin, View):
 
 
 class InvitationAcceptView(View):
-    """The link in an invitation email: choose a password, then land on the trust's home."""
+    """The link in an invitation email: choose a password, then land on the trust's home.
+
+    Opening the link (GET) changes nothing, so a mail scanner that follows links accepts no
+    invitation: the person accepts with the page's button or form (POST, CSRF-checked)."""
 
     template_name = "partnership/invitation_accept.html"
 
@@ -122,7 +133,7 @@ class InvitationAcceptView(View):
 
     def get(self, request, token):
         if self.person.has_usable_password():
-            return self._existing_account(request)
+            return self._render(None)  # a "Join" button: the account keeps its password
         return self._render(InvitationAcceptForm(self.person))
 
     def post(self, request, token):
@@ -144,8 +155,12 @@ class InvitationAcceptView(View):
         return redirect(self.trust_home())
 
     def _existing_account(self, request):
-        """Someone who already has a password joins by signing in; the link never resets it."""
-        invitation_accept(invitation=self.invitation)
+        """Someone who already has a password joins with the button, then signs in as usual;
+        the link never resets the password."""
+        try:
+            invitation_accept(invitation=self.invitation)
+        except InvitationError as exc:
+            return render(request, "partnership/invitation_invalid.html", {"reason": str(exc)}, status=410)
         messages.info(request, f"You have joined {self.invitation.trust.name}. Sign in with your usual password.")
         if request.user.is_authenticated and request.user.pk == self.person.pk:
             return redirect(self.trust_home())

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from ..emails import absolute_url, email_send
-from ..models import Invitation
+from ..models import Invitation, Membership
 from ..queueing import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ def invitation_send(*, invitation_id):
                     "person": invitation.membership.user,
                     "invited_by": invitation.invited_by,
                     "accept_url": invitation_url(invitation),
+                    "has_password": invitation.membership.user.has_usable_password(),
                     "expires_at": invitation.expires_at,
                 },
             )
@@ -135,13 +136,15 @@ def invitation_from_token(token):
         raise InvitationError("This invitation has already been used. Sign in with your email and password.")
     if invitation.status == Invitation.Status.REVOKED:
         raise InvitationError("A newer invitation has been sent to you. Use the link in the latest email.")
-    if not invitation.is_usable or not invitation.membership.is_active:
+    membership = invitation.membership
+    if not invitation.is_usable or not (membership.is_active or membership.awaiting_acceptance):
         raise InvitationError("This invitation has expired. Ask your trust administrator to send a new one.")
     return invitation
 
 
 def invitation_accept(*, invitation, password=None, full_name=None):
-    """Mark the invitation used; set the person's password (first sign-in) and name.
+    """Mark the invitation used; set the person's password (first sign-in) and name; a
+    membership awaiting acceptance (an existing account's) becomes active now, and only now.
 
     Accepting is atomic and happens once: a concurrent second acceptance finds the row no
     longer pending and fails.
@@ -153,6 +156,9 @@ def invitation_accept(*, invitation, password=None, full_name=None):
         )
         if not updated:
             raise InvitationError("This invitation has already been used. Sign in with your email and password.")
+        Membership.objects.filter(pk=invitation.membership_id, awaiting_acceptance=True).update(
+            is_active=True, awaiting_acceptance=False, invited_name=""
+        )
         fields = []
         if password is not None:
             user.set_password(password)

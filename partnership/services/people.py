@@ -39,7 +39,10 @@ def membership_upsert(
     """Create or update the person's membership of `trust`. Returns (membership, created).
 
     A new person gets an account with no usable password: they set one from an invitation.
-    An existing person's name is left as they set it.
+    An existing person's name is left as they set it. An account that already existed before
+    this trust added it (it belongs to someone in another trust) becomes a member only by
+    accepting the invitation: until then the membership is inactive and awaiting acceptance,
+    and the trust sees only the address and the name it gave (`invited_name`).
     """
     problem = role_contradiction(role, professional_group, level)
     if problem:
@@ -49,6 +52,7 @@ def membership_upsert(
     email = User.objects.normalize_email(email)
     with transaction.atomic(), scope(trust=trust):
         user = User.objects.filter(email=email).first()
+        existing_account = user is not None
         if user is None:
             user = User.objects.create_user(email=email, full_name=full_name)
         membership, created = Membership.objects.get_or_create(
@@ -60,6 +64,9 @@ def membership_upsert(
                 role=role,
                 directorate=directorate,
                 receives_board_report=receives_board_report,
+                is_active=not existing_account,
+                awaiting_acceptance=existing_account,
+                invited_name=full_name if existing_account else "",
             ),
         )
         if not created:
@@ -68,7 +75,10 @@ def membership_upsert(
             membership.role = role
             membership.directorate = directorate
             membership.receives_board_report = receives_board_report
-            membership.is_active = True
+            if membership.awaiting_acceptance:
+                membership.invited_name = full_name
+            else:
+                membership.is_active = True
             membership.save(
                 update_fields=[
                     "professional_group",
@@ -77,6 +87,7 @@ def membership_upsert(
                     "directorate",
                     "receives_board_report",
                     "is_active",
+                    "invited_name",
                 ]
             )
     return membership, created

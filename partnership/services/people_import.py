@@ -54,9 +54,11 @@ class ImportPlan:
         return not self.errors
 
     def summary(self):
+        # How many addresses already have an account (in another trust) is not said: that would
+        # tell this trust something about people who have not joined it.
         text = (
-            f"{len(self.rows)} row(s): {self.new_memberships} new member(s) "
-            f"({self.new_people} new account(s)), {self.changed_memberships} updated, {self.unchanged} unchanged"
+            f"{len(self.rows)} row(s): {self.new_memberships} new member(s), "
+            f"{self.changed_memberships} updated, {self.unchanged} unchanged"
         )
         if self.new_directorates:
             text += f"; new directorate(s): {', '.join(self.new_directorates)}"
@@ -157,14 +159,20 @@ def _existing(trust, rows):
     return users, memberships, directorates
 
 
-def _membership_values(row, directorate):
+def _membership_values(row, directorate, membership=None, existing_account=False):
+    """The fields the row sets on a membership. A membership of an account that existed before
+    (`existing_account`, for a new membership) waits, inactive, for its invitation to be
+    accepted, and keeps waiting through re-imports (membership_upsert's rule)."""
+    awaiting = membership.awaiting_acceptance if membership is not None else existing_account
     return {
         "professional_group": row.professional_group,
         "level": row.level,
         "role": row.role,
         "directorate_id": directorate.pk if directorate else None,
         "receives_board_report": row.receives_board_report,
-        "is_active": True,
+        "is_active": not awaiting,
+        "awaiting_acceptance": awaiting,
+        "invited_name": row.full_name if awaiting else "",
     }
 
 
@@ -191,7 +199,9 @@ def _compare_with_database(trust, plan):
             plan.new_people += 1
         if membership is None:
             plan.new_memberships += 1
-        elif _differs(membership, _membership_values(row, directorates.get(key))) or key in new_directorates:
+        elif (
+            _differs(membership, _membership_values(row, directorates.get(key), membership)) or key in new_directorates
+        ):
             plan.changed_memberships += 1
         else:
             plan.unchanged += 1
@@ -242,11 +252,17 @@ def people_import_apply(*, trust, plan, invite=False, invited_by=None, progress=
         for user in User.objects.bulk_create(new_users, batch_size=2000):
             users[user.email] = user
 
+        new_user_ids = {user.pk for user in new_users}
         to_create, to_update = [], []
         for index, row in enumerate(plan.rows, start=1):
             user = users[row.email]
-            values = _membership_values(row, directorates.get(name_key(row.directorate)))
             membership = memberships.get(user.pk)
+            values = _membership_values(
+                row,
+                directorates.get(name_key(row.directorate)),
+                membership,
+                existing_account=user.pk not in new_user_ids,
+            )
             if membership is None:
                 to_create.append(Membership(user=user, trust=trust, **values))
             elif _differs(membership, values):
@@ -267,12 +283,15 @@ def people_import_apply(*, trust, plan, invite=False, invited_by=None, progress=
 
 
 def _invite_new_people(trust, users, invited_by):
+    """Invite everyone in the file not yet in: no password yet, or an existing account whose
+    membership awaits acceptance (so the trust's list never hints which is which)."""
     pending = set(
         Membership.objects.filter(user__in=users, invitations__status="pending").values_list("user_id", flat=True)
     )
     count = 0
     for membership in Membership.objects.filter(user__in=users).select_related("user", "trust"):
-        if membership.user.has_usable_password() or membership.user_id in pending:
+        joined = membership.user.has_usable_password() and not membership.awaiting_acceptance
+        if joined or membership.user_id in pending:
             continue
         invitation_create(membership=membership, invited_by=invited_by)
         count += 1

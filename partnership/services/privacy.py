@@ -168,6 +168,7 @@ def _core_erase(user, old_email):
     invitations = Invitation.objects.filter(membership__user=user)
     invitation_ids = list(invitations.values_list("pk", flat=True))
     counts["invitations_deleted"] = invitations.delete()[0]
+    memberships.exclude(invited_name="").update(invited_name="")  # the name a trust gave an invitee
     counts["signin_logs_deleted"] = sum(q.delete()[0] for q in _signin_logs({"username__iexact": old_email}))
 
     placeholder = erased_email(user)
@@ -250,6 +251,8 @@ def _core_export(user):
                 "receives_board_report": m.receives_board_report,
                 "receives_reminders": m.receives_reminders,
                 "is_active": m.is_active,
+                "awaiting_acceptance": m.awaiting_acceptance,
+                "invited_name": m.invited_name,
                 "created_at": _when(m.created_at),
             }
             for m in memberships

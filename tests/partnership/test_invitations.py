@@ -162,10 +162,16 @@ def test_a_new_invitation_replaces_the_old_link(client, unscoped):
 
 def test_someone_with_a_password_joins_by_signing_in_and_the_link_never_resets_it(client, trust, unscoped):
     existing = UserFactory(email="already@nhs.net")  # has a password from another trust
-    membership = MembershipFactory(trust=trust, user=existing)
+    membership = MembershipFactory(trust=trust, user=existing, is_active=False, awaiting_acceptance=True)
     invitation = Invitation.objects.create(trust=trust, membership=membership)
+    url = reverse("invitation_accept", args=[invitation_token(invitation)])
 
-    response = client.get(reverse("invitation_accept", args=[invitation_token(invitation)]))
+    page = client.get(url)  # opening the link changes nothing (mail scanners open links)
+    assert page.status_code == 200 and "Join " in page.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+    response = client.post(url)
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
@@ -173,6 +179,8 @@ def test_someone_with_a_password_joins_by_signing_in_and_the_link_never_resets_i
     assert invitation.status == "accepted"
     existing.refresh_from_db()
     assert existing.has_usable_password()
+    membership.refresh_from_db()
+    assert (membership.is_active, membership.awaiting_acceptance) == (True, False)
 
 
 def test_the_email_is_sent_at_most_once_even_if_the_task_runs_twice(unscoped):

@@ -8,6 +8,7 @@ pulse is fetched as one small row per respondent. Each function runs a fixed num
 queries, whatever the number of ratings, objectives or periods.
 """
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 
@@ -19,7 +20,7 @@ from objectives.models import Objective, Status
 
 from . import disclosure, divergence, frozen
 from .models import DivergenceReport, PulseResponse, Rating, RatingRound
-from .selectors import round_response_counts
+from .selectors import response_cells, response_counts, round_response_counts, silent_groups
 from .statements import STATEMENTS
 
 HISTORY_PERIODS = 12
@@ -62,10 +63,11 @@ def _versions(round_ids):
     return {row["round_id"]: (row["n"], row["last"]) for row in rows}
 
 
-def _cache_key(round_id, thresholds, version):
+def _cache_key(round_id, thresholds, version, more=()):
     count, last = version or (0, None)
     settings = f"{thresholds.min_group_size}:{thresholds.divergent_gap}:{thresholds.watch_gap}:{thresholds.q_threshold}"
-    return f"divergence:v1:{round_id}:{settings}:{count}:{last.isoformat() if last else '-'}"
+    extra = hashlib.blake2b(repr(more).encode(), digest_size=8).hexdigest()  # pulse version, response cells
+    return f"divergence:v3:{round_id}:{settings}:{count}:{last.isoformat() if last else '-'}:{extra}"
 
 
 def _report_ids(rounds):
@@ -106,34 +108,113 @@ def frozen_rounds(report_ids):
     return out
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What may be published about a round not yet reported, decided over all of it at once:
+    the objectives' results, the pulse and the response counts (disclosure rules 1-4)."""
+
+    results: dict  # objective id -> divergence.ObjectiveResult (q and status set)
+    pulse: divergence.PulseSummary
+    responses: dict  # as selectors.response_counts returns
+
+
+FIXED_POINT_ROUNDS = 4
+
+
+def decide_round(rows, pulse, cells, thresholds, directorate_of):
+    """One round's Decision from its counted scores, pulse rows and response cells.
+
+    The answers and the response counts constrain each other (disclosure rule 5): a response
+    row shown with nobody responding makes that group's answer counts known (0); a group shown
+    with every member answering makes its response count known. So the two are decided in turn
+    until neither changes (at most FIXED_POINT_ROUNDS times; in practice once or twice). Pure.
+    """
+    known_zero = frozenset()
+    for _ in range(FIXED_POINT_ROUNDS):
+        results = {r.objective: r for r in divergence.round_results(rows, thresholds, known_zero=known_zero)}
+        summary = divergence.pulse_summary(pulse, thresholds.min_group_size, tuple(STATEMENTS), known_zero)
+        answered = [
+            (directorate_of.get(pk), group, stat.n)
+            for pk, result in results.items()
+            for group, stat in result.groups.items()
+            if stat.n is not None
+        ]
+        answered += [(None, group, stats.n) for group, stats in summary.groups.items() if stats.n is not None]
+        responses = response_counts(cells, thresholds.min_group_size, answered)
+        now_zero = silent_groups(responses)
+        if now_zero == known_zero:
+            break
+        known_zero = now_zero
+    return Decision(results, summary, responses)
+
+
+def _pulse_versions(round_ids):
+    rows = (
+        PulseResponse.objects.filter(round_id__in=round_ids)
+        .values("round_id")
+        .annotate(n=Count("*"), last=Max("updated_at"))
+        .order_by()
+    )
+    return {row["round_id"]: (row["n"], row["last"]) for row in rows}
+
+
+def _cells_digest(cells):
+    """A short, stable digest of a round's response cells (who is expected, who responded)."""
+    text = repr(
+        sorted(
+            (c["professional_group"], c["level"], c["directorate_id"] or 0, c["expected"], c["responded"])
+            for c in cells
+        )
+    )
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def round_decisions(rounds, thresholds):
+    """{round id: Decision} for the given rounds not yet reported.
+
+    Cached per round under a key made of everything a decision depends on: the ratings (count,
+    latest change), the pulse (count, latest change), the response cells (a digest) and the
+    thresholds. Queries: ratings and pulse versions (one each), the response cells (one per
+    round), and on a cache miss the counted scores, the pulse rows and the objectives'
+    directorates.
+    """
+    ids = [r.pk for r in rounds]
+    if not ids:
+        return {}
+    versions, pulse_versions = _versions(ids), _pulse_versions(ids)
+    cells = {r.pk: response_cells(r) for r in rounds}
+    keys = {
+        pk: _cache_key(pk, thresholds, versions.get(pk), (pulse_versions.get(pk), _cells_digest(cells[pk])))
+        for pk in ids
+    }
+    found = cache.get_many(list(keys.values()))
+    decisions = {pk: found[keys[pk]] for pk in ids if keys[pk] in found}
+    missing = [pk for pk in ids if pk not in decisions]
+    if missing:
+        rows = _score_rows(missing)
+        pulses = _pulse_rows(missing)
+        objective_ids = {row.objective for pk in missing for row in rows[pk]}
+        directorate_of = dict(Objective.objects.filter(pk__in=objective_ids).values_list("pk", "directorate_id"))
+        fresh = {pk: decide_round(rows[pk], pulses[pk], cells[pk], thresholds, directorate_of) for pk in missing}
+        cache.set_many({keys[pk]: fresh[pk] for pk in missing}, timeout=CACHE_SECONDS)
+        decisions.update(fresh)
+    return decisions
+
+
 def round_results_by_round(rounds, thresholds):
     """{round id: {objective id: ObjectiveResult}} for the rated objectives of each round.
 
     A reported round's results are its snapshot's (surveys.frozen): published numbers never
-    change, whatever happened to the ratings or the settings since.
-    Results are cached per round under a key that includes the round's number of ratings, its
-    latest rating change and the trust's thresholds, so any new or changed rating, or a new
-    setting, recomputes that round only; a closed round's results are otherwise reused. Two
-    queries when everything is cached (rounds are given), three otherwise.
+    change, whatever happened to the ratings or the settings since. Others are decided afresh
+    (round_decisions, cached).
     """
     reported = _report_ids(rounds)
     results = {}
     if reported:
         by_report = frozen_rounds(list(reported.values()))
         results = {round_id: by_report[report_id].by_objective for round_id, report_id in reported.items()}
-    ids = [r.pk for r in rounds if r.pk not in reported]
-    if not ids:
-        return results
-    versions = _versions(ids)
-    keys = {pk: _cache_key(pk, thresholds, versions.get(pk)) for pk in ids}
-    found = cache.get_many(list(keys.values()))
-    results.update({pk: found[keys[pk]] for pk in ids if keys[pk] in found})
-    missing = [pk for pk in ids if pk not in results]
-    if missing:
-        rows = _score_rows(missing)
-        fresh = {pk: {r.objective: r for r in divergence.round_results(rows[pk], thresholds)} for pk in missing}
-        cache.set_many({keys[pk]: fresh[pk] for pk in missing}, timeout=CACHE_SECONDS)
-        results.update(fresh)
+    decisions = round_decisions([r for r in rounds if r.pk not in reported], thresholds)
+    results.update({pk: decision.results for pk, decision in decisions.items()})
     return results
 
 
@@ -163,13 +244,12 @@ class RoundAnalysis:
     thresholds: divergence.Thresholds
     counts: dict = field(default_factory=dict)  # status -> number of objectives
     frozen: object = None  # the frozen.FrozenRound when the round is reported, else None
+    responses: dict = None  # the round's response counts, decided with its answers (disclosure rule 5)
 
     def for_directorate(self, directorate_id):
         """The same analysis limited to one directorate's objectives (q-values stay trust-wide)."""
         results = [r for r in self.results if r.objective.directorate_id == directorate_id]
-        return RoundAnalysis(
-            self.round, results, self.history, self.periods, self.pulse, self.thresholds, _counts(results), self.frozen
-        )
+        return replace(self, results=results, counts=_counts(results))
 
 
 def _counts(results):
@@ -179,13 +259,18 @@ def _counts(results):
     return counts
 
 
+def _pulse_rows(round_ids):
+    """{round id: [PulseRow]} in one query."""
+    rows = {pk: [] for pk in round_ids}
+    for row in PulseResponse.objects.filter(round_id__in=round_ids).values(
+        "round_id", "professional_group", "level", "quality", "outlook", "category", "statements"
+    ):
+        rows[row.pop("round_id")].append(divergence.PulseRow(**row))
+    return rows
+
+
 def pulse_rows(round_):
-    return [
-        divergence.PulseRow(**row)
-        for row in PulseResponse.objects.filter(round=round_).values(
-            "professional_group", "level", "quality", "outlook", "category", "statements"
-        )
-    ]
+    return _pulse_rows([round_.pk])[round_.pk]
 
 
 def round_analysis(round_):
@@ -204,13 +289,20 @@ def round_analysis(round_):
     if current_report is not None:
         return _frozen_analysis(round_, frozen_rounds([current_report])[current_report], periods)
     thresholds = thresholds_of(trust)
-    by_round = round_results_by_round(periods, thresholds)
+    reported = _report_ids(periods)
+    by_report = frozen_rounds(list(reported.values())) if reported else {}
+    decisions = round_decisions([p for p in periods if p.pk not in reported], thresholds)
+    by_round = {pk: by_report[report_id].by_objective for pk, report_id in reported.items()}
+    by_round.update({pk: decision.results for pk, decision in decisions.items()})
+    decision = decisions[round_.pk]
     current = by_round[round_.pk]
     objectives = objectives_of_round(round_, set(current))
     by_id = {o.pk: o for o in objectives}
     nobody = {group: [] for group in divergence.GROUPS}
+    silent = silent_groups(decision.responses)
     results = [
-        replace(current[pk]) if pk in current else divergence.objective_result(pk, nobody, thresholds) for pk in by_id
+        replace(current[pk]) if pk in current else divergence.objective_result(pk, nobody, thresholds, silent)
+        for pk in by_id
     ]
     for result in results:
         result.status = divergence.status_for(result, thresholds)
@@ -224,9 +316,10 @@ def round_analysis(round_):
         history[result.objective].append(result.gap)
         result.objective = by_id[result.objective]
     results = divergence.sorted_for_attention(results)
-    pulse = divergence.pulse_summary(pulse_rows(round_), thresholds.min_group_size, tuple(STATEMENTS))
     labelled = {pk: list(zip([p.period for p in periods], gaps, strict=True)) for pk, gaps in history.items()}
-    return RoundAnalysis(round_, results, labelled, periods, pulse, thresholds, _counts(results))
+    return RoundAnalysis(
+        round_, results, labelled, periods, decision.pulse, thresholds, _counts(results), responses=decision.responses
+    )
 
 
 def _frozen_analysis(round_, frozen_round, periods):
@@ -248,15 +341,22 @@ _LOOK_UP = object()
 
 
 def round_responses(round_, analysis=None, report=_LOOK_UP):
-    """The round's response counts: the snapshot's once it is reported, else counted now.
-    `analysis` (its frozen round) or `report` (the round's DivergenceReport or None) spare the
-    query that finds the report."""
+    """The round's response counts: the snapshot's once it is reported, else counted now,
+    allowing for what the round's published answers say (disclosure rule 5), so that every page
+    shows the same counts. `analysis` (the WHOLE round's, never a directorate's part) or `report`
+    (the round's DivergenceReport or None) spare the queries that find them."""
     frozen_round = getattr(analysis, "frozen", None)
-    if frozen_round is None:
-        if report is _LOOK_UP:
-            report = DivergenceReport.objects.filter(round_id=round_.pk).only("pk").first()
-        frozen_round = frozen_rounds([report.pk])[report.pk] if report is not None else None
-    return frozen_round.responses if frozen_round else round_response_counts(round_)
+    if frozen_round is not None:
+        return frozen_round.responses
+    if analysis is not None and analysis.responses is not None:
+        return analysis.responses
+    if report is _LOOK_UP:
+        report = DivergenceReport.objects.filter(round_id=round_.pk).only("pk").first()
+    if report is not None:
+        return frozen_rounds([report.pk])[report.pk].responses
+    if round_.closes_on < timezone.localdate():  # its answers are published: decided with them
+        return round_analysis(round_).responses
+    return round_response_counts(round_)  # open: nothing of its answers is published yet
 
 
 def latest_closed_round(trust, today=None):

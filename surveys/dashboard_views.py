@@ -60,16 +60,15 @@ class DashboardView(TrustScopedMixin, TemplateView):
         directorate = None
         if "directorate_id" in self.kwargs:
             directorate = get_object_or_404(Directorate, pk=self.kwargs["directorate_id"])
-        analysis = round_analysis(self.round) if self.round else None
-        if analysis and directorate:
-            analysis = analysis.for_directorate(directorate.pk)
+        whole = round_analysis(self.round) if self.round else None
+        analysis = whole.for_directorate(directorate.pk) if whole and directorate else whole
         context.update(
             analysis=analysis,
             rows=dashboard_rows(analysis) if analysis else [],
             talking_points=talking_points(analysis) if analysis else [],
             group_labels=[GROUP_LABELS[g] for g in divergence.GROUPS],
             pulse=pulse_context(analysis.pulse) if analysis else None,
-            responses=round_responses(self.round, analysis) if self.round else None,
+            responses=round_responses(self.round, whole) if self.round else None,
             directorate=directorate,
             directorates=list(Directorate.objects.order_by("name")),
             closed_rounds=list(

@@ -23,6 +23,13 @@ The rules (DESIGN.md §5):
    measure at once, never table by table.
 3. Nesting: a cell hidden in a containing measure (a pulse group) is hidden in the measures
    within it (that group's answers to each question): pass it as `hidden`.
+4. Bounds: a shown cell whose value is the least or the greatest possible (nobody, or every
+   member, responded) says the value of each of its atoms (`Cell.at_bound`); hiding the cell
+   takes that back.
+5. Across measures: answers imply a response, so a group shown in one measure with every member
+   counted (all answered) makes its response count known, and a group nobody in which
+   responded makes its answer counts known (0). Such cells are passed as `known`: they take
+   part in the arithmetic like shown cells, and are never the ones hidden.
 
 What this does not decide: comments have their own threshold (`comments_shown`); a shown cell
 whose members all gave the same answer reveals that answer, as in every survey tool.
@@ -40,11 +47,14 @@ from itertools import combinations
 @dataclass(frozen=True)
 class Cell:
     """One published aggregate: `key` names it, `atoms` are the classes of people it adds up,
-    `n` is how many people it counts (the number the threshold is compared with)."""
+    `n` is how many people it counts (the number the threshold is compared with). `at_bound`:
+    its value is the least or the greatest it could be (nobody, or everybody, responded), so
+    showing it shows the value of each of its atoms too."""
 
     key: object
     atoms: frozenset
     n: int
+    at_bound: bool = False
 
 
 class _Span:
@@ -87,6 +97,9 @@ def _span(cells, index):
     span = _Span(index)
     for cell in cells:
         span.add(cell.atoms)
+        if cell.at_bound:  # nobody, or everybody: each of its atoms is known too
+            for atom in cell.atoms:
+                span.add({atom})
     return span
 
 
@@ -95,14 +108,18 @@ def determinable(target, shown, index):
     return _span(shown, index).contains(target.atoms)
 
 
-def publishable(cells, min_size, hidden=()):
+def publishable(cells, min_size, hidden=(), known=()):
     """The keys of the cells that may be shown, given every cell of one measure.
 
-    `hidden`: keys hidden whatever their size (nesting, rule 3). Deterministic: between equally
-    small choices the one over fewer atoms (parts rather than their total) goes first, then the
-    one listed first. Memoised: the same tables (objective after objective) are decided once.
+    `hidden`: keys hidden whatever their size (nesting, rule 3). `known`: atom sets whose value
+    the audience knows from elsewhere (a group that every member answered in another measure, a
+    group nobody in which responded): they count as shown and are never hidden; a hidden cell
+    that they alone determine is beyond this measure's control (what the other figure says on
+    its own). Deterministic: between equally small choices the one over fewer atoms (parts
+    rather than their total) goes first, then the one listed first. Memoised: the same tables
+    (objective after objective) are decided once.
     """
-    return _publishable(tuple(cells), min_size, frozenset(hidden))
+    return _publishable(tuple(cells), min_size, frozenset(hidden), frozenset(frozenset(k) for k in known))
 
 
 # Complementary cells are looked for among single cells, then pairs, then triples of shown cells
@@ -112,26 +129,31 @@ TRIPLES_UP_TO = 16  # shown cells; beyond it triples are not tried (the fallback
 
 
 @lru_cache(maxsize=4096)
-def _publishable(cells, min_size, forced):
+def _publishable(cells, min_size, forced, known):
     order = {cell.key: position for position, cell in enumerate(cells)}
-    index = {atom: i for i, atom in enumerate(sorted({a for c in cells for a in c.atoms}, key=repr))}
+    atoms = {a for c in cells for a in c.atoms} | {a for k in known for a in k}
+    index = {atom: i for i, atom in enumerate(sorted(atoms, key=repr))}
+    known_cells = [Cell(("known", i), k, 0) for i, k in enumerate(sorted(known, key=lambda k: sorted(map(repr, k))))]
+    beyond = _span(known_cells, index)
 
     def size(cell):
         return (cell.n, len(cell.atoms), order[cell.key])
 
     shown = sorted((c for c in cells if c.n >= min_size and c.key not in forced), key=size)
     concealed = sorted((c for c in cells if c not in shown), key=size)
-    while True:
-        span = _span(shown, index)
-        exposed = next((c for c in concealed if c.atoms and span.contains(c.atoms)), None)
+    concealed = [c for c in concealed if c.atoms and not beyond.contains(c.atoms)]
+    while shown:
+        span = _span([*shown, *known_cells], index)
+        exposed = next((c for c in concealed if span.contains(c.atoms)), None)
         if exposed is None:
-            return frozenset(c.key for c in shown)
-        choice = _complement(exposed, shown, index, size)
+            break
+        choice = _complement(exposed, shown, known_cells, index, size)
         shown = [c for c in shown if c not in choice]
         concealed = sorted([*concealed, *choice], key=size)
+    return frozenset(c.key for c in shown)
 
 
-def _complement(exposed, shown, index, size):
+def _complement(exposed, shown, known_cells, index, size):
     """The fewest, smallest shown cells whose hiding leaves `exposed` impossible to work out."""
     for count in range(1, LARGEST_COMPLEMENT + 1):
         if count == LARGEST_COMPLEMENT and len(shown) > TRIPLES_UP_TO:
@@ -142,7 +164,7 @@ def _complement(exposed, shown, index, size):
         )
         for group in options:
             rest = [c for c in shown if c not in group]
-            if not determinable(exposed, rest, index):
+            if not determinable(exposed, [*rest, *known_cells], index):
                 return group
     overlapping = [c for c in shown if c.atoms & exposed.atoms]
     return ((overlapping or shown)[0],)
@@ -183,7 +205,8 @@ def group_cells(counts):
     return [Cell(group, GROUP_ATOMS[group], counts.get(group, 0)) for group in GROUPS]
 
 
-def visible_groups(counts, min_size, hidden=()):
+def visible_groups(counts, min_size, hidden=(), known=()):
     """Of the six GROUPS, those that may be shown for one measure split by group, from each
-    group's n (`hidden`: groups hidden already, e.g. in the containing measure)."""
-    return publishable(group_cells(counts), min_size, hidden=hidden)
+    group's n (`hidden`: groups hidden already, e.g. in the containing measure; `known`: groups
+    whose value the audience knows from elsewhere, e.g. nobody in them responded)."""
+    return publishable(group_cells(counts), min_size, hidden=hidden, known=[GROUP_ATOMS[g] for g in known])

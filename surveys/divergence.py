@@ -85,10 +85,10 @@ def exact_mean(values):
     return Decimal(sum(values)) / Decimal(len(values)) if values else None
 
 
-def visible_groups(counts, min_group_size, hidden=()):
+def visible_groups(counts, min_group_size, hidden=(), known=()):
     """The groups (of GROUPS) whose values may be shown, given each group's n: decided by the
     disclosure engine (surveys.disclosure), the one place suppression is decided."""
-    return disclosure.visible_groups(counts, min_group_size, hidden=hidden)
+    return disclosure.visible_groups(counts, min_group_size, hidden=hidden, known=known)
 
 
 @dataclass
@@ -150,10 +150,11 @@ def mann_whitney(clinical, managerial):
     return p, r
 
 
-def objective_result(objective, scores, thresholds):
-    """The result for one objective from {group: [scores]} (q and status are set later)."""
+def objective_result(objective, scores, thresholds, known_zero=()):
+    """The result for one objective from {group: [scores]} (q and status are set later).
+    `known_zero`: groups the audience knows gave no score (nobody in them responded)."""
     counts = {group: len(values) for group, values in scores.items()}
-    shown = visible_groups(counts, thresholds.min_group_size)
+    shown = visible_groups(counts, thresholds.min_group_size, known=known_zero)
     groups = {
         group: GroupStat(counts[group], quantize(exact_mean(scores[group]), TWO))
         if group in shown
@@ -180,16 +181,17 @@ def status_for(result, thresholds):
     return ALIGNED
 
 
-def round_results(rows, thresholds=Thresholds(), objectives=()):
+def round_results(rows, thresholds=Thresholds(), objectives=(), known_zero=()):
     """Per-objective results for one trust's round, q-values across its objectives.
 
     `rows`: ScoreRow-like objects (objective, professional_group, level, score).
     `objectives`: objectives to include even with no ratings (rateable in the round).
+    `known_zero`: groups known to have given no score (nobody in them responded in the round).
     Returned in the order of `objectives`, then of first appearance in `rows`.
     """
     scores = _scores_by_group(rows)
     order = list(dict.fromkeys([*objectives, *scores]))
-    results = [objective_result(o, scores.get(o) or {g: [] for g in GROUPS}, thresholds) for o in order]
+    results = [objective_result(o, scores.get(o) or {g: [] for g in GROUPS}, thresholds, known_zero) for o in order]
     tested = [result for result in results if result.raw_p is not None]
     if tested:
         q_values = false_discovery_control([result.raw_p for result in tested])
@@ -263,24 +265,25 @@ class PulseSummary:
     quality_p: Decimal | None
 
 
-def pulse_summary(rows, min_group_size=5, statement_keys=()):
+def pulse_summary(rows, min_group_size=5, statement_keys=(), known_zero=()):
     """DESIGN.md §5 pulse: per group n, good_share, outlook and category shares (fractions of
     that group's non-blank answers to each question, 3 places), statement means, and the
     quality gap tested like an objective. A group of fewer than `min_group_size` respondents is
     suppressed entirely; within the shown groups, each question applies the same rules to the
     people who answered it (fewer than the minimum, or revealing such a group by subtraction:
-    blank), so nothing is derived from fewer people."""
+    blank), so nothing is derived from fewer people. `known_zero`: groups known to have no
+    respondents (nobody in them responded in the round)."""
     members = {group: [] for group in GROUPS}
     for row in rows:
         members[row.professional_group].append(row)
         members[davies_group(row.professional_group, row.level)].append(row)
-    shown = visible_groups({g: len(m) for g, m in members.items()}, min_group_size)
+    shown = visible_groups({g: len(m) for g, m in members.items()}, min_group_size, known=known_zero)
 
     def answered_by(has_answer):
         """Groups whose answers to one question may be shown: the same rules (size and
         differencing) applied to the people who answered it, within the shown groups."""
         counts = {g: sum(1 for r in m if has_answer(r)) for g, m in members.items()}
-        return visible_groups(counts, min_group_size, hidden=set(GROUPS) - shown)
+        return visible_groups(counts, min_group_size, hidden=set(GROUPS) - shown, known=known_zero)
 
     answered = {
         "quality": answered_by(lambda r: r.quality is not None),

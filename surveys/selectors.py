@@ -84,9 +84,36 @@ def rounds_with_counts(trust):
     return rounds, rater_count(trust)
 
 
-def round_response_counts(round):
+def response_cells(round):
+    """How many raters were expected and responded, per (group, level, directorate): one query."""
+    return list(
+        Membership.objects.filter(trust_id=round.trust_id, is_active=True)
+        .exclude(role=Role.ADMINISTRATOR)  # raters_of(), without loading the trust
+        .order_by()
+        .values("professional_group", "level", "directorate_id", "directorate__name")
+        .annotate(expected=Count("pk"), responded=Count("pk", filter=_responded_in(round.pk)))
+    )
+
+
+def _in_group(cell, group):
+    key = (cell["professional_group"], cell["level"])
+    return key == disclosure.DAVIES_GROUPS[group] if group in disclosure.DAVIES_GROUPS else key[0] == group
+
+
+def silent_groups(counts):
+    """The groups (of the six) the audience knows nobody in which responded: every member is in
+    some response row shown with nobody responding. Their answer counts are then known to be 0,
+    which the answers' own suppression must allow for (disclosure rule 5)."""
+    return counts.get("silent", frozenset())
+
+
+def round_response_counts(round, answered=()):
     """How many of the trust's raters answered in `round`, overall and split by professional
     group, Davies group and directorate, with small groups suppressed (DESIGN.md §5).
+
+    `answered`: the shown cells of the round's answers, as (directorate id or None for the whole
+    trust, group, n): a shown cell that counts every member of its group says they all
+    responded, so it is known to the audience and taken into account (disclosure rule 5).
 
     Returns {"total": CountRow, "professional_groups": [...], "davies_groups": [...],
     "directorates": [...], "min_size": int}. One grouped query: about 4 rows per directorate.
@@ -95,14 +122,11 @@ def round_response_counts(round):
     directorate), not by the snapshot kept on their ratings: the two must be counted the same
     way to be comparable, and only the current membership says who is expected now.
     """
-    trust = round.trust
-    min_size = trust.min_group_size
-    cells = list(
-        raters_of(trust)
-        .order_by()
-        .values("professional_group", "level", "directorate_id", "directorate__name")
-        .annotate(expected=Count("pk"), responded=Count("pk", filter=_responded_in(round.pk)))
-    )
+    return response_counts(response_cells(round), round.trust.min_group_size, answered)
+
+
+def response_counts(cells, min_size, answered=()):
+    """round_response_counts from the counted `cells` (_response_cells): no queries."""
     names = {cell["directorate_id"]: cell["directorate__name"] for cell in cells if cell["directorate_id"]}
 
     atoms_of = {}
@@ -151,19 +175,49 @@ def round_response_counts(round):
     # One decision over every table of the page: a row of one table can be worked out from
     # rows of another (the "no directorate" row against the board-level groups, say).
     disclosure_cells = [
-        disclosure.Cell((table, row.key), atoms_of[(table, row.key)], row.expected)
+        disclosure.Cell(
+            (table, row.key),
+            atoms_of[(table, row.key)],
+            row.expected,
+            at_bound=bool(row.expected) and row.responded in (0, row.expected),
+        )
         for table, table_rows in rows.items()
         for row in table_rows
     ]
-    shown = disclosure.publishable(disclosure_cells, min_size)
+    known = []
+    for directorate_id, group, n in answered:
+        chosen = [
+            cell
+            for cell in cells
+            if _in_group(cell, group) and (directorate_id is None or cell["directorate_id"] == directorate_id)
+        ]
+        population = sum(cell["expected"] for cell in chosen)
+        if population and n >= population:  # every member answered: every member responded
+            known.append(frozenset((c["professional_group"], c["level"], c["directorate_id"]) for c in chosen))
+    shown = disclosure.publishable(disclosure_cells, min_size, known=known)
     rows = {
         table: [row if (table, row.key) in shown else replace(row, suppressed=HIDDEN) for row in table_rows]
         for table, table_rows in rows.items()
     }
+    nobody = set()
+    for table, table_rows in rows.items():
+        for row in table_rows:
+            if not row.suppressed and row.responded == 0:
+                nobody |= atoms_of[(table, row.key)]
+    silent = frozenset(
+        group
+        for group in disclosure.GROUPS
+        if all(
+            (c["professional_group"], c["level"], c["directorate_id"]) in nobody
+            for c in cells
+            if _in_group(c, group) and c["expected"]
+        )
+    )
     return {
         "total": rows["total"][0],
         "professional_groups": rows["professional_groups"],
         "davies_groups": rows["davies_groups"],
         "directorates": rows["directorates"],
         "min_size": min_size,
+        "silent": silent,
     }

@@ -40,12 +40,11 @@ from partnership.emails import absolute_url, email_build
 from partnership.models import Membership, Trust
 
 from .. import charts
-from ..analysis import round_analysis
+from ..analysis import round_analysis, round_responses
 from ..exports import pulse_csv_rows, report_csv_rows, write_csv
 from ..models import DivergenceReport, OutboxStatus, RatingRound, ReportDelivery
 from ..outbox import BATCH_SIZE, outbox_claim, outbox_deliver
 from ..report_snapshot import report_snapshot, snapshot_context
-from ..selectors import round_response_counts
 from ..talk import talking_points
 
 logger = logging.getLogger(__name__)
@@ -115,7 +114,7 @@ def report_build(*, round, now=None):
     try:
         with scope(trust=trust), transaction.atomic():
             analysis = round_analysis(round)
-            data = report_snapshot(analysis, round_response_counts(round), talking_points(analysis))
+            data = report_snapshot(analysis, round_responses(round, analysis), talking_points(analysis))
             report = DivergenceReport.objects.create(
                 trust=trust,
                 round=round,

@@ -20,7 +20,14 @@ from objectives.models import Objective, Status
 
 from . import disclosure, divergence, frozen
 from .models import DivergenceReport, PulseResponse, Rating, RatingRound
-from .selectors import response_cells, response_counts, round_response_counts, silent_groups
+from .selectors import (
+    response_cells,
+    response_cells_of,
+    response_counts,
+    response_table,
+    round_response_counts,
+    silent_groups,
+)
 from .statements import STATEMENTS
 
 HISTORY_PERIODS = 12
@@ -118,34 +125,72 @@ class Decision:
     responses: dict  # as selectors.response_counts returns
 
 
-FIXED_POINT_ROUNDS = 4
+RESPONSES = "responses"
+PULSE = "pulse"
+
+
+def _answer_atoms(cells, directorate_id=None):
+    """{(group, level): [(group, level, directorate)] } of the response atoms each answer atom
+    could come from (people of one directorate only, for a directorate's objective)."""
+    atoms = {}
+    for cell in cells:
+        if directorate_id is None or cell["directorate_id"] == directorate_id:
+            key = (cell["professional_group"], cell["level"])
+            atoms.setdefault(key, []).append((key[0], key[1], cell["directorate_id"]))
+    return atoms
+
+
+def _measure(name, counts, cells, directorate_id, responders, couplings):
+    """The disclosure Measure of one answer measure split by the six groups (an objective's
+    scores, the pulse), with its couplings to the response atoms."""
+    expected = {(c["professional_group"], c["level"], c["directorate_id"]): c["expected"] for c in cells}
+    sources = _answer_atoms(cells, directorate_id)
+    populations = {}
+    for atom in disclosure.DAVIES_GROUPS.values():
+        davies = next(g for g, key in disclosure.DAVIES_GROUPS.items() if key == atom)
+        observed = counts.get(davies, 0)
+        rhs = sources.get(atom, [])
+        populations[atom] = max(observed, sum(expected[a] for a in rhs))
+        if rhs and observed <= sum(responders[a] for a in rhs):  # true for every snapshot taken now
+            couplings.append(disclosure.Coupling((name, atom), tuple((RESPONSES, a) for a in rhs)))
+    return disclosure.Measure(name, tuple(disclosure.group_cells(counts)), populations)
 
 
 def decide_round(rows, pulse, cells, thresholds, directorate_of):
-    """One round's Decision from its counted scores, pulse rows and response cells.
-
-    The answers and the response counts constrain each other (disclosure rule 5): a response
-    row shown with nobody responding makes that group's answer counts known (0); a group shown
-    with every member answering makes its response count known. So the two are decided in turn
-    until neither changes (at most FIXED_POINT_ROUNDS times; in practice once or twice). Pure.
-    """
-    known_zero = frozenset()
-    for _ in range(FIXED_POINT_ROUNDS):
-        results = {r.objective: r for r in divergence.round_results(rows, thresholds, known_zero=known_zero)}
-        summary = divergence.pulse_summary(pulse, thresholds.min_group_size, tuple(STATEMENTS), known_zero)
-        answered = [
-            (directorate_of.get(pk), group, stat.n)
-            for pk, result in results.items()
-            for group, stat in result.groups.items()
-            if stat.n is not None
-        ]
-        answered += [(None, group, stats.n) for group, stats in summary.groups.items() if stats.n is not None]
-        responses = response_counts(cells, thresholds.min_group_size, answered)
-        now_zero = silent_groups(responses)
-        if now_zero == known_zero:
-            break
-        known_zero = now_zero
-    return Decision(results, summary, responses)
+    """One round's Decision from its counted scores, pulse rows and response cells: what may be
+    shown of every objective, the pulse and the response counts, decided together by
+    surveys.disclosure.decide_round (the answers and the response counts constrain each other:
+    nobody answers without responding). Pure."""
+    scores = divergence.scores_by_group(rows)
+    responders = {(c["professional_group"], c["level"], c["directorate_id"]): c["responded"] for c in cells}
+    couplings = []
+    measures = []
+    for objective, groups in scores.items():
+        counts = {group: len(values) for group, values in groups.items()}
+        name = ("objective", objective)
+        measures.append(_measure(name, counts, cells, directorate_of.get(objective), responders, couplings))
+    pulse_counts = dict.fromkeys(disclosure.GROUPS, 0)
+    for row in pulse:
+        pulse_counts[row.professional_group] += 1
+        pulse_counts[divergence.davies_group(row.professional_group, row.level)] += 1
+    measures.append(_measure(PULSE, pulse_counts, cells, None, responders, couplings))
+    table, atoms_of = response_table(cells)
+    response_measure_cells = tuple(response_cells_of(table, atoms_of))
+    populations = {
+        atom: count
+        for atom, count in (
+            (a, c["expected"]) for c in cells for a in [(c["professional_group"], c["level"], c["directorate_id"])]
+        )
+    }
+    # Response counts yield first: an objective's gap matters more to the board than a count.
+    measures.append(disclosure.Measure(RESPONSES, response_measure_cells, populations, yields=True))
+    shown = disclosure.decide_round(measures, couplings, thresholds.min_group_size)
+    results = divergence.round_results(
+        rows, thresholds, shown={objective: shown["objective", objective] for objective in scores}
+    )
+    summary = divergence.pulse_summary(pulse, thresholds.min_group_size, tuple(STATEMENTS), shown=shown[PULSE])
+    responses = response_counts(cells, thresholds.min_group_size, shown=shown[RESPONSES])
+    return Decision({r.objective: r for r in results}, summary, responses)
 
 
 def _pulse_versions(round_ids):

@@ -55,6 +55,11 @@ class Cell:
     atoms: frozenset
     n: int
     at_bound: bool = False
+    value: int | None = None  # the count it publishes, when not n (a response row: n asked, value responded)
+
+    @property
+    def published(self):
+        return self.n if self.value is None else self.value
 
 
 class _Span:
@@ -210,3 +215,173 @@ def visible_groups(counts, min_size, hidden=(), known=()):
     group's n (`hidden`: groups hidden already, e.g. in the containing measure; `known`: groups
     whose value the audience knows from elsewhere, e.g. nobody in them responded)."""
     return publishable(group_cells(counts), min_size, hidden=hidden, known=[GROUP_ATOMS[g] for g in known])
+
+
+# --- One round, decided as a whole ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure of a round: its cells (atoms local to it) and each atom's population (how many
+    people could be counted in it)."""
+
+    name: object
+    cells: tuple
+    populations: dict  # atom -> population
+    yields: bool = False  # hidden first when a cell of another measure must be protected (response counts)
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """An answer never comes without a response: the count of `lhs` ((measure, atom)) is at most
+    the sum of the counts of `rhs` ((measure, atom) pairs: the responders it could come from)."""
+
+    lhs: tuple
+    rhs: tuple
+
+
+class _Bounds:
+    """Interval bounds of every (measure, atom) count, tightened by the published equalities and
+    the couplings (constraint propagation over integers; exact, never rounding)."""
+
+    def __init__(self, measures, couplings):
+        self.start = {}
+        for measure in measures:
+            for atom, population in measure.populations.items():
+                self.start[measure.name, atom] = (0, population)
+        self.couplings = couplings
+
+    def propagate(self, equalities):
+        """{variable: (lo, hi)} under `equalities` ([(variables, value)]) and the couplings."""
+        lo = {v: b[0] for v, b in self.start.items()}
+        hi = {v: b[1] for v, b in self.start.items()}
+        for _ in range(64):
+            changed = False
+            for variables, value in equalities:
+                low_sum, high_sum = sum(lo[v] for v in variables), sum(hi[v] for v in variables)
+                for v in variables:
+                    top = value - (low_sum - lo[v])
+                    bottom = value - (high_sum - hi[v])
+                    if top < hi[v]:
+                        hi[v], changed = top, True
+                    if bottom > lo[v]:
+                        lo[v], changed = bottom, True
+                    low_sum, high_sum = sum(lo[x] for x in variables), sum(hi[x] for x in variables)
+            for coupling in self.couplings:
+                top = sum(hi[v] for v in coupling.rhs)
+                if top < hi[coupling.lhs]:
+                    hi[coupling.lhs], changed = top, True
+                need = lo[coupling.lhs]
+                for v in coupling.rhs:
+                    bottom = need - sum(hi[x] for x in coupling.rhs if x != v)
+                    if bottom > lo[v]:
+                        lo[v], changed = bottom, True
+            if not changed:
+                break
+        return {v: (lo[v], hi[v]) for v in lo}
+
+
+def decide_round(measures, couplings, min_size):
+    """{measure name: keys shown} for every measure of a round, decided together.
+
+    Rules 1, 2 and 4 within each measure, and across measures through the couplings (rule 5):
+    after every choice the published figures' bounds are propagated, and an atom whose count is
+    then pinned counts as known. A hidden cell that one shown figure on its own (with what
+    everyone knows: who belongs to which group) pins down is what that figure says by itself
+    and is accepted; anything that takes two or more figures is prevented, by hiding the
+    fewest, smallest cells (of its own measure, or of the response counts it is coupled with).
+    """
+    measures = list(measures)
+    by_name = {m.name: m for m in measures}
+    bounds = _Bounds(measures, couplings)
+    index = {m.name: {atom: i for i, atom in enumerate(sorted(m.populations, key=repr))} for m in measures}
+    coupled = {m.name: set() for m in measures}
+    for coupling in couplings:
+        for other, _atom in coupling.rhs:
+            coupled[coupling.lhs[0]].add(other)
+            coupled[other].add(coupling.lhs[0])
+    shown = {m.name: [c for c in m.cells if c.n >= min_size] for m in measures}
+    accepted = set()
+
+    def equalities(cells_by_measure):
+        return [
+            ([(name, atom) for atom in cell.atoms], cell.published)
+            for name, cells in cells_by_measure.items()
+            for cell in cells
+        ]
+
+    def determined(name, cell, cells_by_measure):
+        """Whether `cell` of measure `name` can be worked out from the figures shown."""
+        tight = bounds.propagate(equalities(cells_by_measure))
+        if all(tight[name, atom][0] == tight[name, atom][1] for atom in cell.atoms):
+            return True
+        fixed = [
+            Cell(("fixed", atom), frozenset({atom}), 0)
+            for atom in by_name[name].populations
+            if tight[name, atom][0] == tight[name, atom][1]
+        ]
+        span = _span([*cells_by_measure[name], *fixed], index[name])
+        return span.contains(cell.atoms)
+
+    def said_alone(name, cell):
+        """Pinned by structure plus at most one shown figure: beyond what suppression decides."""
+        nothing = {m.name: [] for m in measures}
+        if determined(name, cell, nothing):
+            return True
+        for other in [name, *coupled[name]]:
+            for figure in shown[other]:
+                if determined(name, cell, {**nothing, other: [figure]}):
+                    return True
+        return False
+
+    def size(cell):
+        return (cell.n, len(cell.atoms), repr(cell.key))
+
+    for _ in range(10_000):
+        exposed = None
+        for measure in measures:
+            hidden = sorted((c for c in measure.cells if c not in shown[measure.name]), key=size)
+            for cell in hidden:
+                if (measure.name, cell.key) in accepted or not cell.atoms:
+                    continue
+                if determined(measure.name, cell, shown):
+                    if said_alone(measure.name, cell):
+                        accepted.add((measure.name, cell.key))
+                        continue
+                    exposed = (measure.name, cell)
+                    break
+            if exposed:
+                break
+        if exposed is None:
+            break
+        name, cell = exposed
+        candidates = sorted(
+            [(other, c) for other in [name, *coupled[name]] for c in shown[other]],
+            key=lambda pair: (not by_name[pair[0]].yields, size(pair[1])),
+        )
+        choice = None
+        yielding = [pair for pair in candidates if by_name[pair[0]].yields][:16]
+        # First the yielding measures' cells alone (up to three of them), then any cells (one or two).
+        for pool, counts in ((yielding, (1, 2, 3)), (candidates, (1,)), (candidates[:24], (2,))):
+            for count in counts:
+                for group in sorted(
+                    combinations(pool, count),
+                    key=lambda g: (sum(c.n for _, c in g), [size(c) for _, c in g]),
+                ):
+                    trial = {k: [c for c in v if (k, c) not in group] for k, v in shown.items()}
+                    if not determined(name, cell, trial):
+                        choice = group
+                        break
+                if choice:
+                    break
+            if choice:
+                break
+        if choice is None:
+            overlapping = [(name, c) for c in sorted(shown[name], key=size) if c.atoms & cell.atoms]
+            if not overlapping:
+                accepted.add((name, cell.key))
+                continue
+            choice = (overlapping[0],)
+        for other, c in choice:
+            shown[other] = [s for s in shown[other] if s is not c]
+    return {name: frozenset(c.key for c in cells) for name, cells in shown.items()}

@@ -127,7 +127,7 @@ class ObjectiveResult:
         return self.groups[MANAGERIAL].mean
 
 
-def _scores_by_group(rows):
+def scores_by_group(rows):
     """{objective: {group: [scores]}} for the six groups, null scores left out."""
     by_objective = defaultdict(lambda: {group: [] for group in GROUPS})
     for row in rows:
@@ -150,11 +150,13 @@ def mann_whitney(clinical, managerial):
     return p, r
 
 
-def objective_result(objective, scores, thresholds, known_zero=()):
+def objective_result(objective, scores, thresholds, known_zero=(), shown=None):
     """The result for one objective from {group: [scores]} (q and status are set later).
-    `known_zero`: groups the audience knows gave no score (nobody in them responded)."""
+    `known_zero`: groups the audience knows gave no score (nobody in them responded); `shown`:
+    the groups to show, when decided for the whole round (surveys.disclosure.decide_round)."""
     counts = {group: len(values) for group, values in scores.items()}
-    shown = visible_groups(counts, thresholds.min_group_size, known=known_zero)
+    if shown is None:
+        shown = visible_groups(counts, thresholds.min_group_size, known=known_zero)
     groups = {
         group: GroupStat(counts[group], quantize(exact_mean(scores[group]), TWO))
         if group in shown
@@ -181,15 +183,16 @@ def status_for(result, thresholds):
     return ALIGNED
 
 
-def round_results(rows, thresholds=Thresholds(), objectives=(), known_zero=()):
+def round_results(rows, thresholds=Thresholds(), objectives=(), known_zero=(), shown=None):
     """Per-objective results for one trust's round, q-values across its objectives.
 
     `rows`: ScoreRow-like objects (objective, professional_group, level, score).
     `objectives`: objectives to include even with no ratings (rateable in the round).
     `known_zero`: groups known to have given no score (nobody in them responded in the round).
+    `shown`: {objective: groups to show} when decided for the whole round.
     Returned in the order of `objectives`, then of first appearance in `rows`.
     """
-    scores = _scores_by_group(rows)
+    scores = scores_by_group(rows)
     order = list(dict.fromkeys([*objectives, *scores]))
     results = [objective_result(o, scores.get(o) or {g: [] for g in GROUPS}, thresholds, known_zero) for o in order]
     tested = [result for result in results if result.raw_p is not None]
@@ -265,7 +268,7 @@ class PulseSummary:
     quality_p: Decimal | None
 
 
-def pulse_summary(rows, min_group_size=5, statement_keys=(), known_zero=()):
+def pulse_summary(rows, min_group_size=5, statement_keys=(), known_zero=(), shown=None):
     """DESIGN.md §5 pulse: per group n, good_share, outlook and category shares (fractions of
     that group's non-blank answers to each question, 3 places), statement means, and the
     quality gap tested like an objective. A group of fewer than `min_group_size` respondents is
@@ -277,7 +280,8 @@ def pulse_summary(rows, min_group_size=5, statement_keys=(), known_zero=()):
     for row in rows:
         members[row.professional_group].append(row)
         members[davies_group(row.professional_group, row.level)].append(row)
-    shown = visible_groups({g: len(m) for g, m in members.items()}, min_group_size, known=known_zero)
+    if shown is None:  # else decided for the whole round (surveys.disclosure.decide_round)
+        shown = visible_groups({g: len(m) for g, m in members.items()}, min_group_size, known=known_zero)
 
     def answered_by(has_answer):
         """Groups whose answers to one question may be shown: the same rules (size and

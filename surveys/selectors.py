@@ -125,8 +125,9 @@ def round_response_counts(round, answered=()):
     return response_counts(response_cells(round), round.trust.min_group_size, answered)
 
 
-def response_counts(cells, min_size, answered=()):
-    """round_response_counts from the counted `cells` (_response_cells): no queries."""
+def response_table(cells):
+    """The rows of the response tables (nothing hidden yet) and each row's atoms, from `cells`:
+    ({table: [CountRow]}, {(table, key): atoms}). No queries."""
     names = {cell["directorate_id"]: cell["directorate__name"] for cell in cells if cell["directorate_id"]}
 
     atoms_of = {}
@@ -172,18 +173,30 @@ def response_counts(cells, min_size, answered=()):
             for pk in directorate_ids
         ],
     }
-    # One decision over every table of the page: a row of one table can be worked out from
-    # rows of another (the "no directorate" row against the board-level groups, say).
-    disclosure_cells = [
+    return rows, atoms_of
+
+
+def response_cells_of(rows, atoms_of):
+    """The disclosure cells of the response tables: one decision over every table of the page (a
+    row of one table can be worked out from rows of another: "no directorate" against the board)."""
+    return [
         disclosure.Cell(
             (table, row.key),
             atoms_of[(table, row.key)],
             row.expected,
             at_bound=bool(row.expected) and row.responded in (0, row.expected),
+            value=row.responded,
         )
         for table, table_rows in rows.items()
         for row in table_rows
     ]
+
+
+def response_counts(cells, min_size, answered=(), shown=None):
+    """round_response_counts from the counted `cells` (response_cells): no queries. `shown`: the
+    (table, key) rows to show when decided for the whole round (surveys.disclosure.decide_round)."""
+    rows, atoms_of = response_table(cells)
+    disclosure_cells = response_cells_of(rows, atoms_of)
     known = []
     for directorate_id, group, n in answered:
         chosen = [
@@ -194,7 +207,8 @@ def response_counts(cells, min_size, answered=()):
         population = sum(cell["expected"] for cell in chosen)
         if population and n >= population:  # every member answered: every member responded
             known.append(frozenset((c["professional_group"], c["level"], c["directorate_id"]) for c in chosen))
-    shown = disclosure.publishable(disclosure_cells, min_size, known=known)
+    if shown is None:
+        shown = disclosure.publishable(disclosure_cells, min_size, known=known)
     rows = {
         table: [row if (table, row.key) in shown else replace(row, suppressed=HIDDEN) for row in table_rows]
         for table, table_rows in rows.items()

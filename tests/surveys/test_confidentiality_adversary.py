@@ -128,7 +128,10 @@ class Built:
     def raters(self):
         with scopes_disabled():
             return list(
-                self.trust.memberships.filter(is_active=True).exclude(role="administrator").select_related("user")
+                self.trust.memberships.filter(is_active=True)
+                .exclude(role="administrator")
+                .select_related("user")
+                .order_by("pk")
             )
 
     def answer_month(self, period):

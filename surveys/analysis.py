@@ -21,7 +21,7 @@ from objectives.models import Objective, Status
 from . import disclosure, divergence, frozen
 from .models import DivergenceReport, PulseResponse, Rating, RatingRound
 from .selectors import (
-    response_cells,
+    response_cells_by_round,
     response_cells_of,
     response_counts,
     response_table,
@@ -188,7 +188,15 @@ def decide_round(rows, pulse, cells, thresholds, directorate_of):
     results = divergence.round_results(
         rows, thresholds, shown={objective: shown["objective", objective] for objective in scores}
     )
-    summary = divergence.pulse_summary(pulse, thresholds.min_group_size, tuple(STATEMENTS), shown=shown[PULSE])
+    pulse_measure = next(m for m in measures if m.name == PULSE)
+    nobody_there = frozenset(  # groups with no members at all: nothing in them to protect
+        group
+        for group in disclosure.GROUPS
+        if not sum(pulse_measure.populations[atom] for atom in disclosure.GROUP_ATOMS[group])
+    )
+    summary = divergence.pulse_summary(
+        pulse, thresholds.min_group_size, tuple(STATEMENTS), known_zero=nobody_there, shown=shown[PULSE]
+    )
     responses = response_counts(cells, thresholds.min_group_size, shown=shown[RESPONSES])
     return Decision({r.objective: r for r in results}, summary, responses)
 
@@ -219,15 +227,15 @@ def round_decisions(rounds, thresholds):
 
     Cached per round under a key made of everything a decision depends on: the ratings (count,
     latest change), the pulse (count, latest change), the response cells (a digest) and the
-    thresholds. Queries: ratings and pulse versions (one each), the response cells (one per
-    round), and on a cache miss the counted scores, the pulse rows and the objectives'
-    directorates.
+    thresholds. Queries: ratings and pulse versions and the response cells (one each, whatever
+    the number of rounds), and on a cache miss the counted scores, the pulse rows and the
+    objectives' directorates.
     """
     ids = [r.pk for r in rounds]
     if not ids:
         return {}
     versions, pulse_versions = _versions(ids), _pulse_versions(ids)
-    cells = {r.pk: response_cells(r) for r in rounds}
+    cells = response_cells_by_round(rounds[0].trust_id, ids)
     keys = {
         pk: _cache_key(pk, thresholds, versions.get(pk), (pulse_versions.get(pk), _cells_digest(cells[pk])))
         for pk in ids

@@ -147,9 +147,13 @@ def _publishable(cells, min_size, forced, known):
     shown = sorted((c for c in cells if c.n >= min_size and c.key not in forced), key=size)
     concealed = sorted((c for c in cells if c not in shown), key=size)
     concealed = [c for c in concealed if c.atoms and not beyond.contains(c.atoms)]
+
+    def said_alone(cell):  # by one shown figure on its own (a total of 0, say): beyond suppression
+        return any(_span([s, *known_cells], index).contains(cell.atoms) for s in shown if s.at_bound)
+
     while shown:
         span = _span([*shown, *known_cells], index)
-        exposed = next((c for c in concealed if span.contains(c.atoms)), None)
+        exposed = next((c for c in concealed if span.contains(c.atoms) and not said_alone(c)), None)
         if exposed is None:
             break
         choice = _complement(exposed, shown, known_cells, index, size)
@@ -295,11 +299,12 @@ def decide_round(measures, couplings, min_size):
     by_name = {m.name: m for m in measures}
     bounds = _Bounds(measures, couplings)
     index = {m.name: {atom: i for i, atom in enumerate(sorted(m.populations, key=repr))} for m in measures}
-    coupled = {m.name: set() for m in measures}
+    linked = {m.name: set() for m in measures}
     for coupling in couplings:
         for other, _atom in coupling.rhs:
-            coupled[coupling.lhs[0]].add(other)
-            coupled[other].add(coupling.lhs[0])
+            linked[coupling.lhs[0]].add(other)
+            linked[other].add(coupling.lhs[0])
+    coupled = {name: sorted(others, key=repr) for name, others in linked.items()}  # never hash order
     shown = {m.name: [c for c in m.cells if c.n >= min_size] for m in measures}
     accepted = set()
 

@@ -8,7 +8,8 @@ functions turn the snapshot JSON (surveys.report_snapshot) back into the plain r
 pages already render. No queries.
 
 Snapshots of version 1 (built before the disclosure engine) carried n for hidden groups; a
-hidden group's n is never read back: n is taken only where the group's mean is shown.
+hidden group's n is never read back: n is taken only where the group's mean is shown. A
+snapshot missing a part (none is, in practice) reads back as showing nothing of it.
 """
 
 from dataclasses import dataclass
@@ -114,7 +115,7 @@ def _result(item, objective):
 
 
 def _pulse(data):
-    pulse = data["pulse"]
+    pulse = data.get("pulse") or {"groups": []}
     groups = {}
     for item in pulse["groups"]:
         groups[item["group"]] = divergence.PulseGroup(
@@ -143,7 +144,8 @@ def _count_row(item):
 
 
 def _responses(data):
-    responses = data["responses"]
+    empty = {"key": "total", "label": "Whole trust", "suppressed": "hidden"}
+    responses = data.get("responses") or {"total": empty, "professional_groups": [], "davies_groups": [], "min_size": 0}
     return {
         "total": _count_row(responses["total"]),
         "professional_groups": [_count_row(row) for row in responses["professional_groups"]],
@@ -156,12 +158,12 @@ def _responses(data):
 
 
 def _thresholds(data):
-    trust = data["trust"]
+    trust = data.get("trust") or {"min_group_size": 5, "thresholds": {}}
     return divergence.Thresholds(
         min_group_size=trust["min_group_size"],
-        divergent_gap=Decimal(trust["thresholds"]["divergent_gap"]),
-        watch_gap=Decimal(trust["thresholds"]["watch_gap"]),
-        q_threshold=Decimal(trust["thresholds"]["q_threshold"]),
+        divergent_gap=Decimal(trust["thresholds"].get("divergent_gap", "1.00")),
+        watch_gap=Decimal(trust["thresholds"].get("watch_gap", "0.50")),
+        q_threshold=Decimal(trust["thresholds"].get("q_threshold", "0.05")),
     )
 
 
@@ -169,7 +171,7 @@ def frozen_round(data, ids=None):
     """The FrozenRound of a snapshot (`ids`: {ref: (pk, directorate id)} for version 1)."""
     ids = ids or {}
     results, history = [], {}
-    for item in data["objectives"]:
+    for item in data.get("objectives", []):
         objective = _objective(item, ids)
         results.append(_result(item, objective))
         if objective.pk is not None:
@@ -181,5 +183,7 @@ def frozen_round(data, ids=None):
         pulse=_pulse(data),
         thresholds=thresholds,
         responses=_responses(data),
-        min_comment_group_size=data["trust"].get("min_comment_group_size", max(10, thresholds.min_group_size)),
+        min_comment_group_size=(data.get("trust") or {}).get(
+            "min_comment_group_size", max(10, thresholds.min_group_size)
+        ),
     )

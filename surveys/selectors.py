@@ -86,13 +86,25 @@ def rounds_with_counts(trust):
 
 def response_cells(round):
     """How many raters were expected and responded, per (group, level, directorate): one query."""
-    return list(
-        Membership.objects.filter(trust_id=round.trust_id, is_active=True)
+    return response_cells_by_round(round.trust_id, [round.pk])[round.pk]
+
+
+def response_cells_by_round(trust_id, round_ids):
+    """{round id: response cells} for several rounds of one trust, in one query (a count per round)."""
+    if not round_ids:
+        return {}
+    counts = {f"responded_{pk}": Count("pk", filter=_responded_in(pk)) for pk in round_ids}
+    rows = list(
+        Membership.objects.filter(trust_id=trust_id, is_active=True)
         .exclude(role=Role.ADMINISTRATOR)  # raters_of(), without loading the trust
         .order_by()
         .values("professional_group", "level", "directorate_id", "directorate__name")
-        .annotate(expected=Count("pk"), responded=Count("pk", filter=_responded_in(round.pk)))
+        .annotate(expected=Count("pk"), **counts)
     )
+    fields = ("professional_group", "level", "directorate_id", "directorate__name", "expected")
+    return {
+        pk: [{**{f: row[f] for f in fields}, "responded": row[f"responded_{pk}"]} for row in rows] for pk in round_ids
+    }
 
 
 def _in_group(cell, group):

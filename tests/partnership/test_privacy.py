@@ -95,8 +95,11 @@ def world(trust):
         invitation = InvitationFactory(membership=person)
         ReminderLog.objects.create(trust=trust, round=round_, membership=person, kind="round_open")
         ReminderLog.objects.create(trust=trust, round=round_, membership=other, kind="round_open")
+        # Another month's report (its deliveries hold the address): the January round stays live,
+        # so the aggregates below are computed afresh, not read back from a frozen snapshot.
+        december = round_get_or_create(trust=trust, period=date(2025, 12, 1))
         report = DivergenceReport.objects.create(
-            trust=trust, round=round_, period=round_.period, data={}, csv="", pulse_csv=""
+            trust=trust, round=december, period=december.period, data={}, csv="", pulse_csv=""
         )
         ReportDelivery.objects.create(
             trust=trust, report=report, membership=person, email=EMAIL, last_error=f"550 {EMAIL} refused"

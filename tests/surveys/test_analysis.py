@@ -181,12 +181,14 @@ def test_the_number_of_queries_does_not_grow_with_the_trust(db, mid_march, djang
     assert len(small_analysis.results) == 3 and len(small_analysis.periods) == 2
     assert len(big_analysis.results) == 12 and len(big_analysis.periods) == HISTORY_PERIODS
     assert all(r.status != INSUFFICIENT for r in big_analysis.results)  # every objective really computed
-    # rounds of the history, their versions, counted scores (not cached yet), objectives, pulse
-    assert small == big == 5
+    # rounds of the history (with their reports), the ratings' and the pulse's versions, the response
+    # cells of every round (one query: a round is decided with its response counts), then, not cached
+    # yet, the counted scores, the pulse rows and the objectives' directorates; the round's objectives
+    assert small == big == 8
     with scopes_disabled():
         big_round = RatingRound.objects.get(pk=big_round.pk)
-    # 1 for the trust, 4 for the analysis: the counted scores now come from the cache
-    with django_assert_max_num_queries(5), scope(trust=big_round.trust):
+    # 1 for the trust, 5 for the analysis: the decisions now come from the cache
+    with django_assert_max_num_queries(6), scope(trust=big_round.trust):
         analysis = round_analysis(big_round)
         # Reading the results as the pages do costs nothing more.
         for result in analysis.results:

@@ -140,7 +140,7 @@ def _answer_atoms(cells, directorate_id=None):
     return atoms
 
 
-def _measure(name, counts, cells, directorate_id, responders, couplings):
+def _measure(name, counts, cells, directorate_id, responders, couplings, sums=True):
     """The disclosure Measure of one answer measure split by the six groups (an objective's
     scores, the pulse), with its couplings to the response atoms."""
     expected = {(c["professional_group"], c["level"], c["directorate_id"]): c["expected"] for c in cells}
@@ -153,7 +153,7 @@ def _measure(name, counts, cells, directorate_id, responders, couplings):
         populations[atom] = max(observed, sum(expected[a] for a in rhs))
         if rhs and observed <= sum(responders[a] for a in rhs):  # true for every snapshot taken now
             couplings.append(disclosure.Coupling((name, atom), tuple((RESPONSES, a) for a in rhs)))
-    return disclosure.Measure(name, tuple(disclosure.group_cells(counts)), populations)
+    return disclosure.Measure(name, tuple(disclosure.group_cells(counts)), populations, sums=sums)
 
 
 def decide_round(rows, pulse, cells, thresholds, directorate_of):
@@ -173,7 +173,7 @@ def decide_round(rows, pulse, cells, thresholds, directorate_of):
     for row in pulse:
         pulse_counts[row.professional_group] += 1
         pulse_counts[divergence.davies_group(row.professional_group, row.level)] += 1
-    measures.append(_measure(PULSE, pulse_counts, cells, None, responders, couplings))
+    measures.append(_measure(PULSE, pulse_counts, cells, None, responders, couplings, sums=False))
     table, atoms_of = response_table(cells)
     response_measure_cells = tuple(response_cells_of(table, atoms_of))
     populations = {

@@ -233,6 +233,10 @@ class Measure:
     cells: tuple
     populations: dict  # atom -> population
     yields: bool = False  # hidden first when a cell of another measure must be protected (response counts)
+    sums: bool = False  # its cells publish a sum too (a mean): a pinned count does not give the sum
+
+
+MAX_DERIVED = 400  # differences of shown cells taken into the bounds, per measure
 
 
 @dataclass(frozen=True)
@@ -309,33 +313,50 @@ def decide_round(measures, couplings, min_size):
     accepted = set()
 
     def equalities(cells_by_measure):
-        return [
-            ([(name, atom) for atom in cell.atoms], cell.published)
-            for name, cells in cells_by_measure.items()
-            for cell in cells
-        ]
+        """The published figures as equalities, with what subtraction gives: for shown cells one
+        inside another, their difference (bounds alone would miss that total − board is at most
+        everyone else)."""
+        found = []
+        for name, cells in cells_by_measure.items():
+            known = {cell.atoms: cell.published for cell in cells}
+            frontier = list(known.items())
+            while frontier and len(known) < MAX_DERIVED:
+                fresh = []
+                for inner, value in frontier:
+                    for outer, total in list(known.items()):
+                        if inner < outer and (outer - inner) not in known:
+                            known[outer - inner] = total - value
+                            fresh.append((outer - inner, total - value))
+                        elif outer < inner and (inner - outer) not in known:
+                            known[inner - outer] = value - total
+                            fresh.append((inner - outer, value - total))
+                frontier = fresh
+            found += [([(name, atom) for atom in atoms], value) for atoms, value in known.items()]
+        return found
 
     def determined(name, cell, cells_by_measure):
-        """Whether `cell` of measure `name` can be worked out from the figures shown."""
+        """What of `cell` of measure `name` the figures shown give away: {"count"} when its count
+        is pinned by the bounds, {"sum"} (with the count) when it is a combination of shown cells
+        and atoms known to be empty (or, for a measure without sums, pinned)."""
         tight = bounds.propagate(equalities(cells_by_measure))
-        if all(tight[name, atom][0] == tight[name, atom][1] for atom in cell.atoms):
-            return True
-        fixed = [
-            Cell(("fixed", atom), frozenset({atom}), 0)
-            for atom in by_name[name].populations
-            if tight[name, atom][0] == tight[name, atom][1]
-        ]
-        span = _span([*cells_by_measure[name], *fixed], index[name])
-        return span.contains(cell.atoms)
+        pinned = {a for a in by_name[name].populations if tight[name, a][0] == tight[name, a][1]}
+        found = set()
+        if cell.atoms <= pinned:
+            found.add("count")
+        known = pinned if not by_name[name].sums else {a for a in pinned if tight[name, a][1] == 0}
+        fixed = [Cell(("fixed", atom), frozenset({atom}), 0) for atom in known]
+        if _span([*cells_by_measure[name], *fixed], index[name]).contains(cell.atoms):
+            found |= {"count", "sum"}
+        return found
 
-    def said_alone(name, cell):
+    def said_alone(name, cell, kinds):
         """Pinned by structure plus at most one shown figure: beyond what suppression decides."""
         nothing = {m.name: [] for m in measures}
-        if determined(name, cell, nothing):
+        if kinds <= determined(name, cell, nothing):
             return True
         for other in [name, *coupled[name]]:
             for figure in shown[other]:
-                if determined(name, cell, {**nothing, other: [figure]}):
+                if kinds <= determined(name, cell, {**nothing, other: [figure]}):
                     return True
         return False
 
@@ -349,17 +370,18 @@ def decide_round(measures, couplings, min_size):
             for cell in hidden:
                 if (measure.name, cell.key) in accepted or not cell.atoms:
                     continue
-                if determined(measure.name, cell, shown):
-                    if said_alone(measure.name, cell):
+                kinds = determined(measure.name, cell, shown)
+                if kinds:
+                    if said_alone(measure.name, cell, kinds):
                         accepted.add((measure.name, cell.key))
                         continue
-                    exposed = (measure.name, cell)
+                    exposed = (measure.name, cell, kinds)
                     break
             if exposed:
                 break
         if exposed is None:
             break
-        name, cell = exposed
+        name, cell, kinds = exposed
         candidates = sorted(
             [(other, c) for other in [name, *coupled[name]] for c in shown[other]],
             key=lambda pair: (not by_name[pair[0]].yields, size(pair[1])),
@@ -374,7 +396,7 @@ def decide_round(measures, couplings, min_size):
                     key=lambda g: (sum(c.n for _, c in g), [size(c) for _, c in g]),
                 ):
                     trial = {k: [c for c in v if (k, c) not in group] for k, v in shown.items()}
-                    if not determined(name, cell, trial):
+                    if not kinds & determined(name, cell, trial):
                         choice = group
                         break
                 if choice:
@@ -389,4 +411,5 @@ def decide_round(measures, couplings, min_size):
             choice = (overlapping[0],)
         for other, c in choice:
             shown[other] = [s for s in shown[other] if s is not c]
+        accepted.clear()  # what one figure said alone may have been that figure: look again
     return {name: frozenset(c.key for c in cells) for name, cells in shown.items()}

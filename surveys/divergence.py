@@ -194,7 +194,16 @@ def round_results(rows, thresholds=Thresholds(), objectives=(), known_zero=(), s
     """
     scores = scores_by_group(rows)
     order = list(dict.fromkeys([*objectives, *scores]))
-    results = [objective_result(o, scores.get(o) or {g: [] for g in GROUPS}, thresholds, known_zero) for o in order]
+    results = [
+        objective_result(
+            o,
+            scores.get(o) or {g: [] for g in GROUPS},
+            thresholds,
+            known_zero,
+            None if shown is None else shown.get(o, frozenset()),
+        )
+        for o in order
+    ]
     tested = [result for result in results if result.raw_p is not None]
     if tested:
         q_values = false_discovery_control([result.raw_p for result in tested])

@@ -13,7 +13,7 @@ hidden cell, whether the figures pin it down. None may be, except what a single 
 says on its own (a shown group that answered unanimously or completely), which no suppression
 of other cells can prevent and the README states.
 
-Search space and time: ADVERSARY_EXAMPLES trusts (default 12, derandomised so CI is stable),
+Search space and time: ADVERSARY_EXAMPLES trusts (default 20, derandomised so CI is stable),
 3 rounds each; a few seconds per trust. `ADVERSARY_EXAMPLES=200` for a long run.
 """
 
@@ -59,7 +59,7 @@ pytestmark = pytest.mark.django_db
 
 LONDON = ZoneInfo("Europe/London")
 MONTHS = (date(2026, 6, 1), date(2026, 7, 1), date(2026, 8, 1))
-EXAMPLES = int(os.environ.get("ADVERSARY_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("ADVERSARY_EXAMPLES", "20"))
 CODES = itertools.count(1)
 DAVIES = {
     "senior_clinical": ("clinical", "board"),

@@ -457,6 +457,9 @@ def objective_comments(objective, round_, result, min_comment_size=None):
     times, only for groups shown in the analysis with at least `min_comment_size` people (the
     comment threshold, DESIGN.md §5; `comment_threshold` by default). Sorted by text, so their
     order says nothing about who wrote first or when."""
+    from .comment_detector import Finding, redact
+    from .models import CommentDecision
+
     if result is None:
         return {}
     if min_comment_size is None:
@@ -465,10 +468,15 @@ def objective_comments(objective, round_, result, min_comment_size=None):
         g for g in divergence.PROFESSIONAL_GROUPS if disclosure.comments_shown(result.groups[g].n, 1, min_comment_size)
     ]
     comments = {group: [] for group in shown}
-    for group, text in (
+    # The safety review (issue #23): a flagged comment only once published (as typed) or
+    # redacted; never while pending or withheld.
+    for group, text, decision, found in (
         Rating.objects.filter(round=round_, objective=objective, professional_group__in=shown)
         .exclude(comment="")
-        .values_list("professional_group", "comment")
+        .values_list("professional_group", "comment", "comment_review__decision", "comment_review__found")
     ):
-        comments[group].append(text)
+        if decision is None or decision == CommentDecision.PUBLISH:
+            comments[group].append(text)
+        elif decision == CommentDecision.REDACT:
+            comments[group].append(redact(text, [Finding(f["kind"], f["start"], f["end"], "") for f in found]))
     return {group: sorted(texts, key=str.casefold) for group, texts in comments.items()}

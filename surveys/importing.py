@@ -79,6 +79,7 @@ from partnership.csv_import import ImportFileError, RowError, check_file, clean_
 from partnership.models import Membership, Role
 
 from .models import Category, Outlook, PulseResponse, Rating, RatingRound
+from .services.comment_review import comments_screen_rounds
 from .services.frozen import reported_period_message, reports_of_periods
 from .services.ratings import MAX_COMMENT
 from .services.rounds import month_start, period_parse, round_get_or_create
@@ -546,6 +547,8 @@ def _apply(kind, *, trust, plan, progress=None, now=None):
             updated += len(to_update)
             if progress:
                 progress(min(start + BATCH, total), total)
+        if kind.rates_objectives and created + updated:  # issue #23: hold flagged comments for review
+            comments_screen_rounds(trust=trust, round_ids=[r.pk for r in rounds.values()], written_at=now)
     return ImportResult(created, updated, unchanged, [f"{period:%Y-%m}" for period in new_rounds])
 
 

@@ -70,6 +70,7 @@ from .importing import (
     refuse_reported,
 )
 from .models import Category, Outlook, PulseResponse, Rating, RatingRound
+from .services.comment_review import comments_screen_rounds
 from .services.frozen import reported_period_message, reports_of_periods
 from .services.ratings import MAX_COMMENT
 from .services.rounds import PERIOD_PATTERN, round_get_or_create
@@ -605,6 +606,8 @@ def copy_apply(kind, *, trust, plan, progress=None, now):
             f"DROP TABLE {staged.table}, {staged.table}_members"
             + (f", {staged.table}_objectives" if kind.rates_objectives else "")
         )
+        if kind.rates_objectives and created + updated:  # issue #23: hold flagged comments for review
+            comments_screen_rounds(trust=trust, round_ids=list(rounds.values()), written_at=now)
     if progress:
         progress(total, total)
     return ImportResult(created, updated, total - created - updated, [f"{period:%Y-%m}" for period in new_rounds])

@@ -272,3 +272,50 @@ class ReportDelivery(OutboxFields):
 
     def __str__(self):
         return f"Delivery of report {self.report_id} to {self.email}"
+
+
+class CommentDecision(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    PUBLISH = "publish", "Publish as written"
+    REDACT = "redact", "Publish with the found details removed"
+    WITHHOLD = "withhold", "Withhold"
+
+
+class CommentReview(models.Model):
+    """The safety review of one flagged rating comment (issue #23): while `pending` or
+    `withhold` the comment is shown nowhere. `found` holds what the detector found as
+    [{kind, start, end}] (spans in the comment, never the text); `text_digest` tells a changed
+    comment from a re-saved one. The comment itself is never edited; the decision says how it
+    may be shown."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    rating = models.OneToOneField(Rating, on_delete=models.CASCADE, related_name="comment_review")
+    found = models.JSONField(default=list)
+    text_digest = models.CharField(max_length=64)
+    decision = models.CharField(max_length=10, choices=CommentDecision.choices, default=CommentDecision.PENDING)
+    decided_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_by_name = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(trust="trust")
+
+    class Meta:
+        indexes = [models.Index(fields=["trust", "decision"], name="comment_review_queue")]
+
+    def __str__(self):
+        return f"Comment review {self.pk} ({self.decision})"
+
+
+class CommentReviewer(models.Model):
+    """A member an administrator has named a comment reviewer (administrators always are)."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="comment_reviewer")
+    named_by_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(trust="trust")
+
+    def __str__(self):
+        return f"Comment reviewer {self.membership_id}"

@@ -39,3 +39,10 @@ urlpatterns += [
     path("reports/<period:period>/", report_archive_views.ReportDetailView.as_view(), name="report_detail"),
     path("reports/<period:period>.pdf", report_archive_views.ReportPdfView.as_view(), name="report_pdf"),
 ]
+
+# Comment safety review (issue #23).
+from . import comment_review_views  # noqa: E402
+
+urlpatterns += [
+    path("comments/review/", comment_review_views.CommentReviewView.as_view(), name="comment_review"),
+]

@@ -12,7 +12,8 @@ from objectives.models import Objective
 from partnership.scoping import TrustScopedMixin
 
 from .forms import RatingForm
-from .models import SCORE_WORDS, PulseResponse, Rating, RatingRound
+from .models import SCORE_WORDS, CommentDecision, CommentReview, PulseResponse, Rating, RatingRound
+from .services.comment_review import review_warnings
 from .services.ratings import is_rater, objectives_rateable, ratings_save
 from .services.rounds import period_parse
 
@@ -87,6 +88,15 @@ class RateView(TrustScopedMixin, FormView):
         messages.success(self.request, f"Saved. You have rated {done} of {total} objective{'s' if total != 1 else ''}.")
         return redirect(self.request.path)
 
+    def comment_warnings(self):
+        """{objective id: warnings} for this person's saved comments held for review (issue #23)."""
+        if not any(rating.comment for rating in self.existing.values()):
+            return {}
+        reviews = CommentReview.objects.filter(
+            rating__in=[r.pk for r in self.existing.values()], decision=CommentDecision.PENDING
+        ).select_related("rating")
+        return {review.rating.objective_id: review_warnings(review) for review in reviews}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         round_ = self.round
@@ -107,5 +117,6 @@ class RateView(TrustScopedMixin, FormView):
             done=done,
             total=len(self.objectives),
             percent=round(100 * done / len(self.objectives)) if self.objectives else 0,
+            comment_warnings=self.comment_warnings(),
         )
         return context

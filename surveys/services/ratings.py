@@ -18,6 +18,7 @@ from partnership.models import Role
 
 from ..models import Category, Outlook, PulseResponse, Rating
 from ..statements import STATEMENTS
+from .comment_review import comments_screen
 from .frozen import round_ensure_not_reported
 
 MAX_COMMENT = 2000
@@ -122,6 +123,12 @@ def ratings_save(*, round, membership, answers, pulse=None, now=None):
             update_conflicts=True,
             unique_fields=["round", "objective", "rater"],
             update_fields=["score", "comment", "updated_at", *snapshot],
+        )
+        comments_screen(  # issue #23: flagged comments are held for review (one query finds them)
+            trust=round.trust,
+            ratings=Rating.objects.filter(round=round, rater=membership, objective_id__in=list(answers))
+            .filter(~Q(comment="") | Q(comment_review__isnull=False))
+            .select_related("comment_review"),
         )
         if pulse and any(pulse.get(name) not in (None, "", {}) for name in PULSE_FIELDS):
             PulseResponse.objects.bulk_create(

@@ -56,6 +56,7 @@ class Cell:
     n: int
     at_bound: bool = False
     value: int | None = None  # the count it publishes, when not n (a response row: n asked, value responded)
+    keep: int = 0  # how much it matters to keep it shown (a professional group's mean: the gap depends on it)
 
     @property
     def published(self):
@@ -130,7 +131,7 @@ def publishable(cells, min_size, hidden=(), known=()):
 # Complementary cells are looked for among single cells, then pairs, then triples of shown cells
 # (smallest total first); past that, the smallest shown cell overlapping the exposed one goes.
 LARGEST_COMPLEMENT = 3
-TRIPLES_UP_TO = 16  # shown cells; beyond it triples are not tried (the fallback is still safe)
+TRIPLES_UP_TO = 9  # candidate cells; beyond it triples are not tried (the fallback is still safe)
 
 
 @lru_cache(maxsize=4096)
@@ -210,8 +211,12 @@ GROUP_ATOMS = {group: group_atoms(group) for group in GROUPS}
 
 
 def group_cells(counts):
-    """The six group cells (professional and Davies) of one measure from {group: n}."""
-    return [Cell(group, GROUP_ATOMS[group], counts.get(group, 0)) for group in GROUPS]
+    """The six group cells (professional and Davies) of one measure from {group: n}. The
+    professional groups matter most (the gap is theirs), then the Davies groups."""
+    return [
+        Cell(group, GROUP_ATOMS[group], counts.get(group, 0), keep=2 if group in PROFESSIONAL_GROUPS else 1)
+        for group in GROUPS
+    ]
 
 
 def visible_groups(counts, min_size, hidden=(), known=()):
@@ -266,27 +271,30 @@ class _Bounds:
         for _ in range(64):
             changed = False
             for variables, value in equalities:
-                low_sum, high_sum = sum(lo[v] for v in variables), sum(hi[v] for v in variables)
+                low_sum = sum(lo[v] for v in variables)
+                high_sum = sum(hi[v] for v in variables)
                 for v in variables:
                     top = value - (low_sum - lo[v])
-                    bottom = value - (high_sum - hi[v])
                     if top < hi[v]:
+                        high_sum -= hi[v] - top
                         hi[v], changed = top, True
+                    bottom = value - (high_sum - hi[v])
                     if bottom > lo[v]:
+                        low_sum += bottom - lo[v]
                         lo[v], changed = bottom, True
-                    low_sum, high_sum = sum(lo[x] for x in variables), sum(hi[x] for x in variables)
             for coupling in self.couplings:
                 top = sum(hi[v] for v in coupling.rhs)
                 if top < hi[coupling.lhs]:
                     hi[coupling.lhs], changed = top, True
                 need = lo[coupling.lhs]
-                for v in coupling.rhs:
-                    bottom = need - sum(hi[x] for x in coupling.rhs if x != v)
-                    if bottom > lo[v]:
-                        lo[v], changed = bottom, True
+                if need:
+                    for v in coupling.rhs:
+                        bottom = need - (top - hi[v])
+                        if bottom > lo[v]:
+                            lo[v], changed = bottom, True
             if not changed:
                 break
-        return {v: (lo[v], hi[v]) for v in lo}
+        return lo, hi
 
 
 def decide_round(measures, couplings, min_size):
@@ -318,6 +326,10 @@ def decide_round(measures, couplings, min_size):
         everyone else)."""
         found = []
         for name, cells in cells_by_measure.items():
+            memo = (repr(name), frozenset(repr(c.key) for c in cells))
+            if memo in derived:
+                found += derived[memo]
+                continue
             known = {cell.atoms: cell.published for cell in cells}
             frontier = list(known.items())
             while frontier and len(known) < MAX_DERIVED:
@@ -331,31 +343,57 @@ def decide_round(measures, couplings, min_size):
                             known[inner - outer] = value - total
                             fresh.append((inner - outer, value - total))
                 frontier = fresh
-            found += [([(name, atom) for atom in atoms], value) for atoms, value in known.items()]
+            derived[memo] = [([(name, atom) for atom in atoms], value) for atoms, value in known.items()]
+            found += derived[memo]
         return found
+
+    analysed, derived = {}, {}
+
+    def analysis_of(cells_by_measure):
+        """(lo, hi, {measure: span}) of a state of what is shown, computed once per state."""
+        key = tuple(sorted((repr(n), tuple(sorted(repr(c.key) for c in cs))) for n, cs in cells_by_measure.items()))
+        if key not in analysed:
+            lo, hi = bounds.propagate(equalities(cells_by_measure))
+            analysed[key] = (lo, hi, {})
+        return analysed[key]
 
     def determined(name, cell, cells_by_measure):
         """What of `cell` of measure `name` the figures shown give away: {"count"} when its count
         is pinned by the bounds, {"sum"} (with the count) when it is a combination of shown cells
         and atoms known to be empty (or, for a measure without sums, pinned)."""
-        tight = bounds.propagate(equalities(cells_by_measure))
-        pinned = {a for a in by_name[name].populations if tight[name, a][0] == tight[name, a][1]}
+        lo, hi, spans = analysis_of(cells_by_measure)
         found = set()
-        if cell.atoms <= pinned:
+        if all(lo[name, a] == hi[name, a] for a in cell.atoms):
             found.add("count")
-        known = pinned if not by_name[name].sums else {a for a in pinned if tight[name, a][1] == 0}
-        fixed = [Cell(("fixed", atom), frozenset({atom}), 0) for atom in known]
-        if _span([*cells_by_measure[name], *fixed], index[name]).contains(cell.atoms):
+        if name not in spans:
+            populations = by_name[name].populations
+            pinned = [a for a in populations if lo[name, a] == hi[name, a]]
+            known = pinned if not by_name[name].sums else [a for a in pinned if hi[name, a] == 0]
+            fixed = [Cell(("fixed", atom), frozenset({atom}), 0) for atom in known]
+            spans[name] = _span([*cells_by_measure.get(name, ()), *fixed], index[name])
+        if spans[name].contains(cell.atoms):
             found |= {"count", "sum"}
         return found
 
+    neighbours = {}
+    for coupling in couplings:
+        for var in coupling.rhs:
+            neighbours.setdefault(coupling.lhs, set()).add(var)
+            neighbours.setdefault(var, set()).add(coupling.lhs)
+
     def said_alone(name, cell, kinds):
-        """Pinned by structure plus at most one shown figure: beyond what suppression decides."""
+        """Pinned by structure plus at most one shown figure: beyond what suppression decides.
+        Only figures that share people with the cell (its atoms, or the response atoms coupled
+        with them) can say anything about it on their own."""
         nothing = {m.name: [] for m in measures}
         if kinds <= determined(name, cell, nothing):
             return True
+        near = {(name, atom) for atom in cell.atoms}
+        near |= {v for var in list(near) for v in neighbours.get(var, ())}
         for other in [name, *coupled[name]]:
             for figure in shown[other]:
+                if not any((other, atom) in near for atom in figure.atoms):
+                    continue
                 if kinds <= determined(name, cell, {**nothing, other: [figure]}):
                     return True
         return False
@@ -371,12 +409,13 @@ def decide_round(measures, couplings, min_size):
                 if (measure.name, cell.key) in accepted or not cell.atoms:
                     continue
                 kinds = determined(measure.name, cell, shown)
-                if kinds:
-                    if said_alone(measure.name, cell, kinds):
-                        accepted.add((measure.name, cell.key))
-                        continue
-                    exposed = (measure.name, cell, kinds)
-                    break
+                # What one figure says alone (a complete group's count, say) is not ours to hide.
+                kinds -= {kind for kind in kinds if said_alone(measure.name, cell, {kind})}
+                if not kinds:
+                    accepted.add((measure.name, cell.key))
+                    continue
+                exposed = (measure.name, cell, kinds)
+                break
             if exposed:
                 break
         if exposed is None:
@@ -387,22 +426,42 @@ def decide_round(measures, couplings, min_size):
             key=lambda pair: (not by_name[pair[0]].yields, size(pair[1])),
         )
         choice = None
-        yielding = [pair for pair in candidates if by_name[pair[0]].yields][:16]
-        # First the yielding measures' cells alone (up to three of them), then any cells (one or two).
-        for pool, counts in ((yielding, (1, 2, 3)), (candidates, (1,)), (candidates[:24], (2,))):
-            for count in counts:
-                for group in sorted(
-                    combinations(pool, count),
-                    key=lambda g: (sum(c.n for _, c in g), [size(c) for _, c in g]),
-                ):
-                    trial = {k: [c for c in v if (k, c) not in group] for k, v in shown.items()}
-                    if not kinds & determined(name, cell, trial):
-                        choice = group
-                        break
-                if choice:
+        # Who the exposed cell's figures involve: its measure's people, and the responders they are.
+        near = {(name, atom) for atom in by_name[name].populations}
+        near |= {v for var in list(near) for v in neighbours.get(var, ())}
+
+        def worth(pair):  # what hiding it costs: cells that matter most last, counts first
+            measure, c = pair
+            return (c.keep, not by_name[measure].yields, c.n, len(c.atoms), repr(c.key))
+
+        close = sorted(
+            (pair for pair in candidates if pair[0] == name or any((pair[0], a) in near for a in pair[1].atoms)),
+            key=worth,
+        )[:12]  # cells sharing people with the exposed one: the ones worth trying in twos and threes
+        for count in (1, 2, 3):
+            if count == 3 and len(close) > TRIPLES_UP_TO:
+                break
+            options = sorted(
+                combinations(close, count),
+                key=lambda g: (
+                    sum(c.keep for _, c in g),
+                    sum(not by_name[m].yields for m, _ in g),
+                    [worth(p) for p in g],
+                ),
+            )
+            for group in options:
+                trial = {k: [c for c in v if (k, c) not in group] for k, v in shown.items()}
+                if not kinds & determined(name, cell, trial):
+                    choice = group
                     break
             if choice:
                 break
+        if choice is None:
+            for pair in sorted(candidates, key=worth):
+                trial = {k: [c for c in v if (k, c) != pair] for k, v in shown.items()}
+                if not kinds & determined(name, cell, trial):
+                    choice = (pair,)
+                    break
         if choice is None:
             overlapping = [(name, c) for c in sorted(shown[name], key=size) if c.atoms & cell.atoms]
             if not overlapping:

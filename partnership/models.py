@@ -164,6 +164,13 @@ class Trust(models.Model):
     divergent_gap = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
     watch_gap = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.50"))
     q_threshold = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.050"))
+    # Retention of comment text (issue #23): comments of rounds older than this are erased;
+    # scores and every aggregate stay.
+    comment_retention_months = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Comment text of rounds more than this many months old is erased; scores stay.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,3 +16,9 @@ PERIODIC_TASKS = {
         EVERY_15_MINUTES,
     ),
 }
+
+# Retention of comment text (issue #23): daily, so a missed run catches up; idempotent.
+PERIODIC_TASKS["Erase comments past each trust's retention (daily 02:40)"] = (
+    "surveys.tasks.comments_purge_due",
+    {"minute": "40", "hour": "2", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+)

@@ -9,13 +9,15 @@ from django import forms
 from .services.trust_settings import (
     CALENDAR_FIRST_DAY,
     CALENDAR_LAST_DAY,
-    FIELDS,
     GAP_MAX,
     MIN_GROUP_SIZE_CEILING,
     MIN_GROUP_SIZE_FLOOR,
     Q_CONVENTIONAL,
     Q_MAX,
     Q_MIN,
+    RETENTION_MAX_MONTHS,
+    RETENTION_MIN_MONTHS,
+    SETTINGS,
     WATCH_GAP_MIN,
 )
 
@@ -98,10 +100,24 @@ class AnalysisSettingsForm(forms.Form):
             "not before the opening day."
         ),
     )
+    comment_retention_months = forms.IntegerField(
+        label="Keep comments for (months)",
+        required=False,  # left blank: kept as it is
+        widget=_number(RETENTION_MIN_MONTHS, RETENTION_MAX_MONTHS, 1),
+        help_text=(
+            "How long the text of comments is kept. Each day, comments from rounds older than this are "
+            "erased for good; the scores, response rates and every result and board report stay. "
+            f"{RETENTION_MIN_MONTHS} to {RETENTION_MAX_MONTHS}; usually 24."
+        ),
+    )
+
+    def clean_comment_retention_months(self):
+        value = self.cleaned_data.get("comment_retention_months")
+        return self.trust.comment_retention_months if value is None else value
 
     def __init__(self, *args, trust, locked, **kwargs):
         kwargs["initial"] = {
-            **{field: getattr(trust, field) for field in FIELDS},
+            **{field: getattr(trust, field) for field in SETTINGS},
             **(kwargs.get("initial") or {}),
         }
         super().__init__(*args, **kwargs)
@@ -112,7 +128,13 @@ class AnalysisSettingsForm(forms.Form):
             ].help_text += (
                 f" People have rated in this trust, so it can now only be raised (it is {trust.min_group_size})."
             )
-        for field in ("min_group_size", "min_comment_group_size", "round_opens_day", "round_closes_day"):
+        for field in (
+            "min_group_size",
+            "min_comment_group_size",
+            "round_opens_day",
+            "round_closes_day",
+            "comment_retention_months",
+        ):
             self.fields[field].widget.attrs["inputmode"] = "numeric"
         self.helper = FormHelper()
         self.helper.form_id = "analysis-settings"
@@ -138,5 +160,6 @@ class AnalysisSettingsForm(forms.Form):
                 "round_opens_day",
                 "round_closes_day",
             ),
+            Fieldset("Comments", "comment_retention_months"),
         )
         self.helper.add_input(Submit("submit", "Save settings"))

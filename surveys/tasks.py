@@ -16,6 +16,7 @@ from django_scopes import scopes_disabled
 
 from .models import RatingRound, ReminderLog, ReportDelivery
 from .outbox import BATCH_SIZE, outbox_claim, outbox_deliver, outbox_pending, outbox_sweep
+from .services.comment_review import comments_purge
 from .services.reminders import reminder_message, reminders_plan
 from .services.reports import REPORT_SEND_HOURS, report_build, report_message, reports_due
 from .services.rounds import rounds_create_due
@@ -82,3 +83,12 @@ def report_build_task(round_id):
 def report_deliveries_send_batch_task():
     sent, failed = outbox_deliver(ReportDelivery, outbox_claim(ReportDelivery), report_message)
     return {"sent": sent, "failed": failed}
+
+
+@shared_task(**SHORT)
+def comments_purge_due():
+    """Retention of comment text (issue #23): each trust's comments past its setting are erased."""
+    results = comments_purge()
+    erased = sum(result["erased"] for result in results)
+    logger.info("Comments past retention: %d erased", erased)
+    return erased

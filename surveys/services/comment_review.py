@@ -13,14 +13,15 @@ is never edited; who decided what, and when, is kept on the review.
 """
 
 import hashlib
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
-from partnership.models import Directorate, Membership, Role
+from partnership.models import Directorate, Membership, Role, Trust
 
 from ..comment_detector import Detector, Finding, redact, warning_messages
 from ..models import CommentDecision, CommentReview, CommentReviewer, Rating
@@ -177,3 +178,33 @@ def comment_text_for_board(rating, review):
 def redacted_text(text, found):
     """`text` with the stored spans `found` replaced (for the objective page)."""
     return redact(text, [Finding(f["kind"], f["start"], f["end"], "") for f in found])
+
+
+def retention_cutoff(today, months):
+    """The first month kept: rounds of earlier months lose their comments."""
+    index = today.year * 12 + (today.month - 1) - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def comments_purge(*, now=None, trust=None, months=None):
+    """Retention (issue #23): erase the comment text, and the reviews, of ratings in rounds whose
+    month is more than `months` before this month (default: each trust's
+    `comment_retention_months`). Scores, ratings and every aggregate stay; so do board reports
+    (their snapshots hold no comments). Idempotent. `trust` limits it to one trust.
+
+    Returns one entry per cutoff, oldest first: {"cutoff", "trusts" [codes], "erased", "reviews"}."""
+    today = timezone.localdate(now or timezone.now())
+    trusts = Trust.objects.filter(pk=trust.pk) if trust is not None else Trust.objects.all()
+    by_cutoff = {}
+    for pk, code, kept in trusts.order_by("code").values_list("pk", "code", "comment_retention_months"):
+        by_cutoff.setdefault(retention_cutoff(today, months or kept), []).append((pk, code))
+    results = []
+    for cutoff, members in sorted(by_cutoff.items()):
+        with scopes_disabled(), transaction.atomic():
+            ratings = Rating.objects.filter(trust_id__in=[pk for pk, _ in members], round__period__lt=cutoff)
+            reviews, _ = CommentReview.objects.filter(rating__in=ratings.values("pk")).delete()
+            erased = ratings.exclude(comment="").update(comment="")
+        results.append(
+            {"cutoff": cutoff, "trusts": [code for _, code in members], "erased": erased, "reviews": reviews}
+        )
+    return results

@@ -15,6 +15,8 @@ The rules live here, not in the form, so every caller gets them (DESIGN.md §5):
   (the largest possible gap on a 1-5 scale); `q_threshold` is 0.001 to 0.200.
 - The calendar: 1 <= `round_opens_day` <= `round_closes_day` <= 28. It shapes rounds created
   from now on; existing rounds keep their dates.
+- `comment_retention_months` is 1 to 120: comment text of rounds older than that is erased
+  (`comments_purge`, daily); scores and every aggregate stay.
 
 Every change is recorded as a TrustSettingChange row (who, when, old -> new), shown on the
 Settings page, and logged.
@@ -47,6 +49,8 @@ Q_MAX = Decimal("0.200")
 Q_CONVENTIONAL = Decimal("0.050")
 CALENDAR_FIRST_DAY = 1
 CALENDAR_LAST_DAY = 28
+RETENTION_MIN_MONTHS = 1
+RETENTION_MAX_MONTHS = 120
 
 # field -> (plain-English name, decimal places; None for a whole number). Order = display order.
 FIELDS = {
@@ -58,6 +62,12 @@ FIELDS = {
     "round_opens_day": ("day rounds open", None),
     "round_closes_day": ("day rounds close", None),
 }
+# The comment settings (issue #23): saved, checked and logged with the analysis settings, but
+# kept apart from FIELDS (the figures' settings, which the page lists as "current settings").
+COMMENT_FIELDS = {
+    "comment_retention_months": ("months comments are kept", None),
+}
+SETTINGS = {**FIELDS, **COMMENT_FIELDS}
 
 
 def responses_exist(trust):
@@ -71,7 +81,7 @@ def responses_exist(trust):
 
 def _coerce(field, value):
     """The value as stored (int or Decimal with the field's places); ValidationError otherwise."""
-    places = FIELDS[field][1]
+    places = SETTINGS[field][1]
     if places is None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValidationError("Enter a whole number.", code="invalid")
@@ -178,18 +188,27 @@ def _check(new, old, given, *, locked):
             f"Rounds must close on or after the day they open (day {opens}).",
             "calendar_order",
         )
+
+    months = new["comment_retention_months"]
+    if not RETENTION_MIN_MONTHS <= months <= RETENTION_MAX_MONTHS:
+        add(
+            "comment_retention_months",
+            f"Keep comments for {RETENTION_MIN_MONTHS} to {RETENTION_MAX_MONTHS} months (10 years); "
+            "after that their text is erased, while the scores stay.",
+            "comment_retention_range",
+        )
     return errors
 
 
 def trust_settings_update(*, trust, by, now=None, **values):
-    """Change some of the trust's analysis settings (the FIELDS keys; others are kept).
+    """Change some of the trust's settings (the SETTINGS keys; others are kept).
 
     `by` is the membership making the change; it must be allowed "settings.analysis" in this
     trust. Raises ValidationError by field (nothing is saved then) and PermissionDenied.
-    Returns the changes, {field: (old, new)} in FIELDS order (empty if nothing changed);
+    Returns the changes, {field: (old, new)} in SETTINGS order (empty if nothing changed);
     `trust` is updated in place.
     """
-    unknown = set(values) - set(FIELDS)
+    unknown = set(values) - set(SETTINGS)
     if unknown:
         raise TypeError(f"Unknown trust settings: {', '.join(sorted(unknown))}")
     now = now or timezone.now()
@@ -210,12 +229,12 @@ def trust_settings_update(*, trust, by, now=None, **values):
         # FOR UPDATE also waits for (and blocks) ratings being inserted for this trust, so the
         # "no ratings yet" check cannot race a first rating.
         current = Trust.objects.select_for_update().get(pk=trust.pk)
-        old = {field: getattr(current, field) for field in FIELDS}
+        old = {field: getattr(current, field) for field in SETTINGS}
         new = {**old, **given}
         errors = _check(new, old, given, locked=lambda: responses_exist(current))
         if errors:
             raise ValidationError(errors)
-        changes = {field: (old[field], new[field]) for field in FIELDS if new[field] != old[field]}
+        changes = {field: (old[field], new[field]) for field in SETTINGS if new[field] != old[field]}
         if changes:
             for field, (_, value) in changes.items():
                 setattr(current, field, value)
@@ -233,7 +252,7 @@ def trust_settings_update(*, trust, by, now=None, **values):
                 )
                 for field, (before, after) in changes.items()
             )
-    for field in FIELDS:
+    for field in SETTINGS:
         setattr(trust, field, getattr(current, field))
     if changes:
         logger.info(
@@ -250,7 +269,7 @@ def trust_settings_update(*, trust, by, now=None, **values):
 
 def changes_described(changes):
     """'minimum group size from 5 to 6, watch gap from 0.50 to 0.60' for a success message."""
-    return ", ".join(f"{FIELDS[field][0]} from {before} to {after}" for field, (before, after) in changes.items())
+    return ", ".join(f"{SETTINGS[field][0]} from {before} to {after}" for field, (before, after) in changes.items())
 
 
 def setting_changes(trust, limit=50):
@@ -260,7 +279,7 @@ def setting_changes(trust, limit=50):
         {
             "when": row.changed_at,
             "who": row.changed_by_name or "an erased account",
-            "setting": FIELDS.get(row.field, (row.field,))[0],
+            "setting": SETTINGS.get(row.field, (row.field,))[0],
             "old": row.old_value,
             "new": row.new_value,
         }

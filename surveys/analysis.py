@@ -176,6 +176,14 @@ def decide_round(rows, pulse, cells, thresholds, directorate_of):
     measures.append(_measure(PULSE, pulse_counts, cells, None, responders, couplings, sums=False))
     table, atoms_of = response_table(cells)
     response_measure_cells = tuple(response_cells_of(table, atoms_of))
+    # Every small class of people (one joiner in a directorate, say) is protected like a cell,
+    # though no table shows it: pinning its count at 0 would say that each of them gave nothing.
+    response_measure_cells += tuple(
+        disclosure.Cell(("people", atom), frozenset({atom}), c["expected"], value=c["responded"])
+        for c in cells
+        for atom in [(c["professional_group"], c["level"], c["directorate_id"])]
+        if 0 < c["expected"] < thresholds.min_group_size
+    )
     populations = {
         atom: count
         for atom, count in (

@@ -51,8 +51,8 @@ if set(KIND_LABELS) != set(KINDS):  # a detector kind without a label would show
 
 
 class CommentReviewView(TrustScopedMixin, TemplateView):
-    """GET: the queue (and, for administrators, the log and the reviewers); POST: a decision,
-    or (administrators) naming or unnaming a reviewer. 403 for members who are not reviewers."""
+    """GET: the queue (and, for administrators, the decisions log); POST: a decision. 403 for
+    members who are not reviewers. Reviewers are named on their own page (CommentReviewersView)."""
 
     template_name = "surveys/comment_review.html"
 
@@ -68,8 +68,6 @@ class CommentReviewView(TrustScopedMixin, TemplateView):
         self.dispatch_checked()
         if "decision" in request.POST:
             return self.decide(request)
-        if "reviewer" in request.POST and self.membership.role == Role.ADMINISTRATOR:
-            return self.name_reviewer(request)
         messages.error(request, "Nothing to do.")
         return redirect(request.path)
 
@@ -90,13 +88,6 @@ class CommentReviewView(TrustScopedMixin, TemplateView):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"Decision recorded: {review.get_decision_display().lower()}.")
-        return redirect(request.path)
-
-    def name_reviewer(self, request):
-        member = get_object_or_404(Membership.objects.active(), pk=request.POST["reviewer"] or 0, trust=self.trust)
-        named = request.POST.get("named") == "1"
-        reviewer_set(trust=self.trust, by=self.membership, membership=member, named=named)
-        messages.success(request, f"{member.display_name} is {'now' if named else 'no longer'} a comment reviewer.")
         return redirect(request.path)
 
     def get_context_data(self, **kwargs):
@@ -131,13 +122,37 @@ class CommentReviewView(TrustScopedMixin, TemplateView):
                 .only("decision", "decided_by_name", "decided_at", "rating__objective__ref")
                 .order_by("-decided_at")[:LOG_SHOWN]
             )
-            named = set(CommentReviewer.objects.filter(trust=self.trust).values_list("membership_id", flat=True))
-            members = list(
-                Membership.objects.active()
-                .filter(trust=self.trust)
-                .exclude(role=Role.ADMINISTRATOR)
-                .select_related("user")
-            )
-            context["reviewers"] = [m for m in members if m.pk in named]
-            context["candidates"] = [m for m in members if m.pk not in named]
+        return context
+
+
+class CommentReviewersView(TrustScopedMixin, TemplateView):
+    """Administrators name or unname comment reviewers. A page of its own: no page shows members'
+    names and comments together (tests/test_no_attribution.py)."""
+
+    template_name = "surveys/comment_reviewers.html"
+
+    def dispatch_checked(self):
+        if self.membership.role != Role.ADMINISTRATOR:
+            raise PermissionDenied("Only trust administrators name comment reviewers.")
+
+    def get(self, request, *args, **kwargs):
+        self.dispatch_checked()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.dispatch_checked()
+        member = get_object_or_404(Membership.objects.active(), pk=request.POST.get("reviewer") or 0, trust=self.trust)
+        named = request.POST.get("named") == "1"
+        reviewer_set(trust=self.trust, by=self.membership, membership=member, named=named)
+        messages.success(request, f"{member.display_name} is {'now' if named else 'no longer'} a comment reviewer.")
+        return redirect(request.path)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        named = set(CommentReviewer.objects.filter(trust=self.trust).values_list("membership_id", flat=True))
+        members = list(
+            Membership.objects.active().filter(trust=self.trust).exclude(role=Role.ADMINISTRATOR).select_related("user")
+        )
+        context["reviewers"] = [m for m in members if m.pk in named]
+        context["candidates"] = [m for m in members if m.pk not in named]
         return context

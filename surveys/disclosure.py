@@ -268,6 +268,7 @@ class _Bounds:
         """{variable: (lo, hi)} under `equalities` ([(variables, value)]) and the couplings."""
         lo = {v: b[0] for v, b in self.start.items()}
         hi = {v: b[1] for v, b in self.start.items()}
+        covering = {}
         for _ in range(64):
             changed = False
             for variables, value in equalities:
@@ -284,12 +285,17 @@ class _Bounds:
                         lo[v], changed = bottom, True
             for coupling in self.couplings:
                 top = sum(hi[v] for v in coupling.rhs)
+                rhs = set(coupling.rhs)
+                for variables, value in covering.setdefault(coupling, [eq for eq in equalities if rhs <= set(eq[0])]):
+                    # A published total over the responders (and maybe others) bounds them as a whole.
+                    top = min(top, value - sum(lo[v] for v in variables if v not in rhs))
                 if top < hi[coupling.lhs]:
                     hi[coupling.lhs], changed = top, True
                 need = lo[coupling.lhs]
                 if need:
+                    every = sum(hi[v] for v in coupling.rhs)
                     for v in coupling.rhs:
-                        bottom = need - (top - hi[v])
+                        bottom = need - (every - hi[v])
                         if bottom > lo[v]:
                             lo[v], changed = bottom, True
             if not changed:

@@ -45,4 +45,5 @@ from . import comment_review_views  # noqa: E402
 
 urlpatterns += [
     path("comments/review/", comment_review_views.CommentReviewView.as_view(), name="comment_review"),
+    path("comments/reviewers/", comment_review_views.CommentReviewersView.as_view(), name="comment_reviewers"),
 ]

@@ -50,7 +50,12 @@ VIEWERS = {
     "consultant": "consultant1@northgate.example.nhs.uk",
 }
 # Pages that list people as people (not answers): the planted name may be on them.
-PEOPLE_DIRECTORIES = {"people_list", "objective_create", "objective_edit"}
+PEOPLE_DIRECTORIES = {
+    "people_list",
+    "objective_create",
+    "objective_edit",
+    "comment_reviewers",
+}  # lists of people, no answer
 # Admin lists of people as people: the name is expected there (never beside an answer).
 ADMIN_PEOPLE_LISTS = {User, Membership, Invitation}
 # Loggers of the test tools (factory_boy logs the arguments it builds people with).

@@ -38,10 +38,15 @@ def flagged(trust, agreed_objective, february_round):
 def test_administrators_are_reviewers_and_name_others(flagged, admin_membership, consultant_membership, login, client):
     assert is_comment_reviewer(admin_membership) and not is_comment_reviewer(consultant_membership)
     login(admin_membership)
-    client.post(URL, {"reviewer": consultant_membership.pk, "named": "1"})
+    reviewers = reverse("comment_reviewers", args=["RAA"])
+    client.post(reviewers, {"reviewer": consultant_membership.pk, "named": "1"})
     assert is_comment_reviewer(consultant_membership)
-    client.post(URL, {"reviewer": consultant_membership.pk, "named": "0"})
+    assert consultant_membership.user.full_name in client.get(reviewers).content.decode()
+    client.post(reviewers, {"reviewer": consultant_membership.pk, "named": "0"})
     assert not is_comment_reviewer(consultant_membership)
+    client.logout()
+    login(consultant_membership)
+    assert client.get(reviewers).status_code == 403  # only administrators name reviewers
 
 
 def test_a_consultant_gets_403_and_another_trusts_admin_404(
@@ -61,12 +66,12 @@ def test_a_consultant_gets_403_and_another_trusts_admin_404(
 def test_the_page_shows_the_comment_and_what_was_found_never_the_writer(
     flagged, admin_membership, consultant_membership, login, client
 ):
-    """A named reviewer's whole page; an administrator's queue (their page also lists the
-    trust's members, to name reviewers from, unconnected to any comment)."""
+    """A named reviewer's whole page and an administrator's: no member is named on it (reviewers
+    are named on a page of their own, with no comment on it)."""
     with scopes_disabled():
         CommentReviewer.objects.create(trust=flagged.trust, membership=consultant_membership)
     login(admin_membership)
-    queue = main(client.get(URL).content.decode()).split("Comment reviewers</h2>")[0]
+    queue = main(client.get(URL).content.decode())
     client.logout()
     login(consultant_membership)
     page = main(client.get(URL).content.decode())

@@ -298,6 +298,14 @@ class _Bounds:
                         bottom = need - (every - hi[v])
                         if bottom > lo[v]:
                             lo[v], changed = bottom, True
+                    # ... and the rest of a published total that holds them gets what they leave.
+                    for variables, value in covering[coupling]:
+                        rest = [v for v in variables if v not in rhs]
+                        low_rest = sum(lo[x] for x in rest)
+                        for v in rest:
+                            ceiling = value - need - (low_rest - lo[v])
+                            if ceiling < hi[v]:
+                                hi[v], changed = ceiling, True
             if not changed:
                 break
         return lo, hi

@@ -321,8 +321,8 @@ def test_the_page_query_budget(march, people, login, django_assert_max_num_queri
     # Session, user, trust, membership, savepoints, the round, its report (if any: then the counts
     # are its snapshot's), the other rounds, and the round's analysis, which decides the counts
     # with the answers (history rounds, versions, ONE grouped count of responses for every table,
-    # and, on a cold cache, the counted scores, pulse rows and objectives): nothing per directorate,
-    # group or person.
+    # and, on a cold cache, the counted scores, pulse rows and objectives), the menu's comments
+    # badge: nothing per directorate, group or person.
     client = login(people.admin)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         client.get(page_url(march))

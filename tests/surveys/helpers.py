@@ -21,3 +21,20 @@ def anonymous_ratings(round_, objective, group, level, scores):
             )
             for score in scores
         )
+
+
+def stored_rating(round_, objective, member, score, comment=""):
+    """One rating by `member` stored directly, its snapshot copied from the membership as
+    ratings_save does (no screening, no other side effect); one INSERT."""
+    with scopes_disabled():
+        return Rating.objects.create(
+            trust=round_.trust,
+            round=round_,
+            objective=objective,
+            rater=member,
+            score=score,
+            comment=comment,
+            professional_group=member.professional_group,
+            level=member.level,
+            directorate=member.directorate,
+        )

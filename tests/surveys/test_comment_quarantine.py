@@ -16,6 +16,7 @@ from surveys.models import CommentDecision, CommentReview, Rating
 from surveys.services.comment_review import comment_screen, review_decide
 from surveys.services.ratings import Answer, ratings_save
 from tests.factories import MembershipFactory
+from tests.surveys.helpers import stored_rating
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +28,7 @@ REDACTED = "Patient [removed] waited nine hours; [removed] says ring her on [rem
 
 def rate(round_, objective, member, score, comment=""):
     """A stored rating, screened as every write path screens it."""
-    with scopes_disabled():
-        rating = Rating.objects.create(
-            trust=round_.trust,
-            round=round_,
-            objective=objective,
-            rater=member,
-            score=score,
-            comment=comment,
-            professional_group=member.professional_group,
-            level=member.level,
-            directorate=member.directorate,
-        )
+    rating = stored_rating(round_, objective, member, score, comment)
     with scope(trust=round_.trust):
         comment_screen(rating=rating)
     return rating

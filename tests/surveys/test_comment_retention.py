@@ -21,6 +21,7 @@ from surveys.services.rounds import round_get_or_create
 from surveys.services.trust_settings import trust_settings_update
 from surveys.tasks import comments_purge_due
 from tests.factories import MembershipFactory
+from tests.surveys.helpers import stored_rating
 from tests.surveys.test_comment_quarantine import BENIGN, FLAGGED, rate
 
 pytestmark = pytest.mark.django_db
@@ -184,17 +185,7 @@ def test_the_task_is_on_the_daily_schedule():
 
 def unreviewed(round_, objective, member, score, comment):
     """A rating stored as before the review existed: not screened."""
-    with scopes_disabled():
-        return Rating.objects.create(
-            trust=round_.trust,
-            round=round_,
-            objective=objective,
-            rater=member,
-            score=score,
-            comment=comment,
-            professional_group=member.professional_group,
-            level=member.level,
-        )
+    return stored_rating(round_, objective, member, score, comment)
 
 
 def test_screen_comments_holds_old_flagged_comments_once(trust, other_trust, agreed_objective, february_round):

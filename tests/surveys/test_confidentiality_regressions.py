@@ -18,25 +18,14 @@ from surveys.models import DivergenceReport, PulseResponse, Rating, RatingRound
 from surveys.services.reports import report_build
 from tests.factories import DirectorateFactory, MembershipFactory
 from tests.surveys.adversary import Model, Person, Target, Truth, find_leaks
+from tests.surveys.helpers import stored_rating
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 FEBRUARY = date(2026, 2, 1)
 
 
-def rate(round_, objective, member, score, comment=""):
-    with scopes_disabled():
-        return Rating.objects.create(
-            trust=round_.trust,
-            round=round_,
-            objective=objective,
-            rater=member,
-            score=score,
-            comment=comment,
-            professional_group=member.professional_group,
-            level=member.level,
-            directorate=member.directorate,
-        )
+rate = stored_rating
 
 
 def build(round_):

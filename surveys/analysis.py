@@ -26,7 +26,6 @@ from .selectors import (
     response_counts,
     response_table,
     round_response_counts,
-    silent_groups,
 )
 from .statements import STATEMENTS
 
@@ -360,10 +359,8 @@ def round_analysis(round_):
     objectives = objectives_of_round(round_, set(current))
     by_id = {o.pk: o for o in objectives}
     nobody = {group: [] for group in divergence.GROUPS}
-    silent = silent_groups(decision.responses)
     results = [
-        replace(current[pk]) if pk in current else divergence.objective_result(pk, nobody, thresholds, silent)
-        for pk in by_id
+        replace(current[pk]) if pk in current else divergence.objective_result(pk, nobody, thresholds) for pk in by_id
     ]
     for result in results:
         result.status = divergence.status_for(result, thresholds)

@@ -107,25 +107,9 @@ def response_cells_by_round(trust_id, round_ids):
     }
 
 
-def _in_group(cell, group):
-    key = (cell["professional_group"], cell["level"])
-    return key == disclosure.DAVIES_GROUPS[group] if group in disclosure.DAVIES_GROUPS else key[0] == group
-
-
-def silent_groups(counts):
-    """The groups (of the six) the audience knows nobody in which responded: every member is in
-    some response row shown with nobody responding. Their answer counts are then known to be 0,
-    which the answers' own suppression must allow for (disclosure rule 5)."""
-    return counts.get("silent", frozenset())
-
-
-def round_response_counts(round, answered=()):
+def round_response_counts(round):
     """How many of the trust's raters answered in `round`, overall and split by professional
     group, Davies group and directorate, with small groups suppressed (DESIGN.md §5).
-
-    `answered`: the shown cells of the round's answers, as (directorate id or None for the whole
-    trust, group, n): a shown cell that counts every member of its group says they all
-    responded, so it is known to the audience and taken into account (disclosure rule 5).
 
     Returns {"total": CountRow, "professional_groups": [...], "davies_groups": [...],
     "directorates": [...], "min_size": int}. One grouped query: about 4 rows per directorate.
@@ -134,7 +118,7 @@ def round_response_counts(round, answered=()):
     directorate), not by the snapshot kept on their ratings: the two must be counted the same
     way to be comparable, and only the current membership says who is expected now.
     """
-    return response_counts(response_cells(round), round.trust.min_group_size, answered)
+    return response_counts(response_cells(round), round.trust.min_group_size)
 
 
 def response_table(cells):
@@ -204,46 +188,21 @@ def response_cells_of(rows, atoms_of):
     ]
 
 
-def response_counts(cells, min_size, answered=(), shown=None):
+def response_counts(cells, min_size, shown=None):
     """round_response_counts from the counted `cells` (response_cells): no queries. `shown`: the
     (table, key) rows to show when decided for the whole round (surveys.disclosure.decide_round)."""
     rows, atoms_of = response_table(cells)
     disclosure_cells = response_cells_of(rows, atoms_of)
-    known = []
-    for directorate_id, group, n in answered:
-        chosen = [
-            cell
-            for cell in cells
-            if _in_group(cell, group) and (directorate_id is None or cell["directorate_id"] == directorate_id)
-        ]
-        population = sum(cell["expected"] for cell in chosen)
-        if population and n >= population:  # every member answered: every member responded
-            known.append(frozenset((c["professional_group"], c["level"], c["directorate_id"]) for c in chosen))
     if shown is None:
-        shown = disclosure.publishable(disclosure_cells, min_size, known=known)
+        shown = disclosure.publishable(disclosure_cells, min_size)
     rows = {
         table: [row if (table, row.key) in shown else replace(row, suppressed=HIDDEN) for row in table_rows]
         for table, table_rows in rows.items()
     }
-    nobody = set()
-    for table, table_rows in rows.items():
-        for row in table_rows:
-            if not row.suppressed and row.responded == 0:
-                nobody |= atoms_of[(table, row.key)]
-    silent = frozenset(
-        group
-        for group in disclosure.GROUPS
-        if all(
-            (c["professional_group"], c["level"], c["directorate_id"]) in nobody
-            for c in cells
-            if _in_group(c, group) and c["expected"]
-        )
-    )
     return {
         "total": rows["total"][0],
         "professional_groups": rows["professional_groups"],
         "davies_groups": rows["davies_groups"],
         "directorates": rows["directorates"],
         "min_size": min_size,
-        "silent": silent,
     }
